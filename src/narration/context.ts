@@ -1,0 +1,30 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { JobEvent } from "../protocol/events.ts";
+
+/**
+ * The narration context: which job the running code belongs to. It is set ONCE, by the
+ * job runner around the executor; nothing else passes a job id around. Everything awaited
+ * inside the executor (timers, Promise.all, child-process callbacks, sockets) keeps it.
+ */
+export interface NarrationContext {
+  jobId: string;
+  correlationId: string;
+  /** Where this job's events go: its event log. */
+  emit: (event: JobEvent) => void;
+}
+
+const storage = new AsyncLocalStorage<NarrationContext>();
+
+export function runWithNarration<T>(ctx: NarrationContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+export function tryGetNarration(): NarrationContext | undefined {
+  return storage.getStore();
+}
+
+export function getNarration(): NarrationContext {
+  const ctx = storage.getStore();
+  if (!ctx) throw new Error("no narration context: this code must run inside a job");
+  return ctx;
+}
