@@ -1,0 +1,42 @@
+import { RbeeError } from "../protocol/errors.ts";
+import { narrate } from "./narrate.ts";
+
+/**
+ * Runs one step under a time limit. The step gets an AbortSignal that fires on timeout or
+ * when the outer signal aborts; the start and the timeout are narrated on the same path as
+ * everything else, so a job's stream shows which step ran out of time.
+ */
+export async function withTimeout<T>(
+  label: string,
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+  outer?: AbortSignal,
+): Promise<T> {
+  const seconds = formatSeconds(ms);
+  narrate("timeout_start", `${label} (limit ${seconds} s)`, { level: "debug", label, timeout_ms: ms });
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) controller.abort(outer.reason);
+  outer?.addEventListener("abort", onOuterAbort, { once: true });
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new RbeeError("TIMEOUT", `${label} timed out after ${seconds} s`, undefined, 504);
+      narrate("timeout", error.message, { level: "error", label, timeout_ms: ms });
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(controller.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  return Number.isInteger(s) ? String(s) : s.toFixed(1);
+}
