@@ -31,7 +31,9 @@ describe("writeDemoModel", () => {
     const path = join(dir, DEMO_MODEL.file);
     writeDemoModel(path, { ctx: 1024 });
     // when a third-party parser reads it
-    const { metadata, tensorInfos } = await gguf(path, { allowLocalFile: true });
+    const parsed = await gguf(path, { allowLocalFile: true });
+    const metadata = parsed.metadata as Record<string, unknown>;
+    const tensorInfos = parsed.tensorInfos;
     // then it sees a llama model with our name, context and tokenizer
     expect(metadata.version).toBe(3);
     expect(metadata["general.architecture"]).toBe("llama");
@@ -64,7 +66,7 @@ describe("writeDemoModel", () => {
     try {
       const context = await model.createContext({ contextSize: 256, threads: 1 });
       const sequence = context.getSequence();
-      const out: number[] = [];
+      const out: import("node-llama-cpp").Token[] = [];
       for await (const token of sequence.evaluate(model.tokenize("the hive"), { temperature: 0.8, seed: 1 })) {
         out.push(token);
         if (out.length === 40) break;
