@@ -5,6 +5,7 @@ import { JobsListCommand } from "./jobs/list.ts";
 import { JobsLogsCommand } from "./jobs/logs.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
+import { WorkerServeCommand } from "./worker/serve.ts";
 
 /** Every command rbee offers: one class per file under commands/<namespace>/<verb>.ts. */
-export const commands: CommandClass[] = [ServeCommand, StatusCommand, JobsListCommand, JobsGetCommand, JobsLogsCommand, JobsCancelCommand];
+export const commands: CommandClass[] = [ServeCommand, StatusCommand, JobsListCommand, JobsGetCommand, JobsLogsCommand, JobsCancelCommand, WorkerServeCommand];
