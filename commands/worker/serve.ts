@@ -57,8 +57,10 @@ export class WorkerServeCommand extends RbeeCommand {
     });
     let stopSignal!: () => void;
     const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
-    process.once("SIGINT", stopSignal);
-    process.once("SIGTERM", stopSignal);
+    // `on`, not `once`: signal-exit (pulled in by node-llama-cpp) re-raises a signal that has
+    // no listener left once handlers ran, which turns a clean stop into exit 143.
+    process.on("SIGINT", stopSignal);
+    process.on("SIGTERM", stopSignal);
     try {
       const { loadMs } = await server.ready.catch(async (err) => {
         this.context.stdout.write(`${JSON.stringify({ event: "failed", ...RbeeError.from(err).toBody() })}\n`);

@@ -3,7 +3,8 @@ import type { BatchScheduler } from "./batch-scheduler.ts";
 import { InferenceRequest, type InferenceDone } from "./inference-request.ts";
 import type { LoadedModel } from "./model-loader.ts";
 import { assertFits, preparePrompt } from "./prompt.ts";
-import { SSE_HEADERS, sseFrame } from "./sse.ts";
+import { describeZodError } from "../http/errors.ts";
+import { encodeSse, SSE_HEADERS } from "../jobs/sse.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -23,9 +24,7 @@ async function parseBody(req: Request): Promise<InferenceRequest> {
   }
   const parsed = InferenceRequest.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-    throw new RbeeError("INVALID_REQUEST", `${where}${issue.message}`, "See POST /v1/inference in the worker docs for the body's fields.");
+    throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error), "See `rbee worker serve --help` for the body's fields.");
   }
   return parsed.data;
 }
@@ -51,10 +50,11 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
   req.signal.addEventListener("abort", onAbort, { once: true });
   stopping.addEventListener("abort", onAbort, { once: true });
   let open = true;
+  let eventId = 0;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (event: string, data: unknown) => {
-        if (open) controller.enqueue(sseFrame(event, data));
+        if (open) controller.enqueue(encodeSse(++eventId, JSON.stringify(data), event));
       };
       const close = () => {
         if (!open) return;

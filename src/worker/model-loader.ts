@@ -27,9 +27,42 @@ export interface LoadedModel {
 /** Models under this size decode faster on one thread: syncing threads costs more than the math. */
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
 
-function gpuFor(device: string): false {
-  if (/^cpu(:\d+)?$/.test(device)) return false;
+function assertCpuDevice(device: string): void {
+  if (/^cpu(:\d+)?$/.test(device)) return;
   throw new RbeeError("UNSUPPORTED_DEVICE", `This worker cannot run on device "${device}".`, "Use --device cpu:0.");
+}
+
+type LogListener = (level: string, message: string) => void;
+const logListeners = new Set<LogListener>();
+let llamaInstance: Promise<Llama> | undefined;
+
+/**
+ * One llama.cpp binding per process (starting it costs ~0.2 s): its log lines go to the
+ * daemon log and to whichever loads are listening, so a failed load can say why.
+ */
+function sharedLlama(): Promise<Llama> {
+  llamaInstance ??= loadEngine().then(({ getLlama }) =>
+    getLlama({
+      gpu: false,
+      build: "never",
+      logger: (level, message) => {
+        for (const listen of logListeners) listen(level, message);
+        const line = message.trim();
+        if (line && (level === "error" || level === "fatal" || level === "warn")) {
+          narrate("llama_log", line, { level: level === "warn" ? "warn" : "error" });
+        }
+      },
+    }),
+  ).catch((err) => {
+    llamaInstance = undefined;
+    throw new RbeeError(
+      "ENGINE_UNAVAILABLE",
+      `The llama.cpp engine could not start: ${err instanceof Error ? err.message : String(err)}`,
+      "Reinstall rbee; the engine (node-llama-cpp with its linux-x64 binaries) ships inside it.",
+      500,
+    );
+  });
+  return llamaInstance;
 }
 
 /**
@@ -49,28 +82,24 @@ export function explainLoadFailure(lines: readonly string[]): string {
  */
 export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
   const started = performance.now();
-  const gpu = gpuFor(opts.device);
+  assertCpuDevice(opts.device);
   if (!existsSync(opts.modelPath) || !statSync(opts.modelPath).isFile()) {
     throw new RbeeError("MODEL_NOT_FOUND", `No model file at ${opts.modelPath}.`, "Check the path, or download the model first (rbee model download).", 404);
   }
   const problems: string[] = [];
-  const { getLlama, resolveChatWrapper, GeneralChatWrapper } = await loadEngine();
-  const llama = await getLlama({
-    gpu,
-    build: "never",
-    logger: (level, message) => {
-      const line = message.trim();
-      if (!line || (level !== "error" && level !== "fatal" && level !== "warn")) return;
-      problems.push(line);
-      if (problems.length > 20) problems.shift();
-      narrate("llama_log", line, { level: level === "warn" ? "warn" : "error" });
-    },
-  });
+  const listener: LogListener = (level, message) => {
+    const line = message.trim();
+    if (!line || (level !== "error" && level !== "fatal" && level !== "warn")) return;
+    problems.push(line);
+    if (problems.length > 20) problems.shift();
+  };
+  const { resolveChatWrapper, GeneralChatWrapper } = await loadEngine();
+  const llama = await sharedLlama();
+  logListeners.add(listener);
   let model: LlamaModel;
   try {
     model = await llama.loadModel({ modelPath: opts.modelPath });
   } catch (err) {
-    await llama.dispose().catch(() => {});
     const why = explainLoadFailure(problems);
     throw new RbeeError(
       "MODEL_LOAD_FAILED",
@@ -78,6 +107,8 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
       "The file may be corrupt, incomplete, or of an architecture this llama.cpp build does not know; download it again.",
       500,
     );
+  } finally {
+    logListeners.delete(listener);
   }
   const threads = opts.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : Math.max(1, llama.cpuMathCores));
   try {
@@ -93,12 +124,10 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
       async dispose() {
         await context.dispose();
         await model.dispose();
-        await llama.dispose();
       },
     };
   } catch (err) {
     await model.dispose().catch(() => {});
-    await llama.dispose().catch(() => {});
     throw new RbeeError("CONTEXT_FAILED", `Could not create a context for ${opts.modelPath}: ${err instanceof Error ? err.message : String(err)}`, "Try fewer slots or a smaller context size.", 500);
   }
 }
