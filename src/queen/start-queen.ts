@@ -5,6 +5,7 @@ import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "../hive/create-hive.ts";
 import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
+import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 
 export interface QueenOptions {
@@ -30,14 +31,16 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
   if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
   const executor = queenExecutor(registry, hives, startedAt);
+  const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
     port: opts.port,
     bind: opts.bind,
-    routes: [jobRoutes(registry, executor), ...(localHive ? [localHive.routes] : [])],
+    routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
     info: () => ({ hives: hives.list().length }),
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
+      hiveApi.stop();
       registry.cancelAll("the queen is shutting down");
       await localHive?.shutdown();
     },
