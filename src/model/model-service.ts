@@ -9,7 +9,7 @@ import { abortError } from "./download-errors.ts";
 import { readGgufHeader } from "./gguf-header.ts";
 import { planDownload, type CreateDemo, type ModelPlan } from "./model-plan.ts";
 import type { ModelRecord } from "./model-record.ts";
-import { parseModelSource, validateModelId, type ModelSource } from "./model-source.ts";
+import { formatModelSource, modelIdFromFileName, parseModelSource, sourceFileName, validateModelId, type ModelSource } from "./model-source.ts";
 import { formatBytes } from "./progress.ts";
 
 export interface ModelServiceOptions {
@@ -58,16 +58,12 @@ export class ModelService {
    */
   async download(input: string, opts: { signal?: AbortSignal } = {}): Promise<ModelRecord> {
     const source = parseModelSource(input);
+    // Answer from the catalog before planning: no network, no generator needed.
     const known = this.knownFor(source);
     if (known) return this.alreadyPresent(known);
     const plan = await planDownload(source, { ...this.options, signal: opts.signal });
-    const existing = this.catalog.get(plan.id);
-    if (existing && existsSync(existing.path)) {
-      if (existing.source !== plan.source) {
-        throw new RbeeError("MODEL_ID_TAKEN", `the id ${plan.id} already names a model from ${existing.source}`, `delete it first (rbee model delete ${plan.id}) to replace it`, 409);
-      }
-      return this.alreadyPresent(existing);
-    }
+    const existing = this.present(plan.id, plan.source);
+    if (existing) return this.alreadyPresent(existing);
     return this.join(plan, opts.signal);
   }
 
@@ -87,11 +83,24 @@ export class ModelService {
     return record;
   }
 
-  /** A model we can answer for without the network (hf:ORG/REPO names no file). */
+  /** The catalogued model a source names, when that is known without resolving it. */
   private knownFor(source: ModelSource): ModelRecord | undefined {
-    if (source.kind !== "hf" || source.file) return undefined;
-    const fromRepo = this.catalog.findBySourcePrefix(`hf:${source.repo}:`).filter((r) => existsSync(r.path));
-    return fromRepo.length === 1 ? fromRepo[0] : undefined;
+    if (source.kind === "hf" && !source.file) {
+      // hf:ORG/REPO names no file: one model from that repo is the answer; several need a lookup.
+      const fromRepo = this.catalog.findBySourcePrefix(`hf:${source.repo}:`).filter((r) => existsSync(r.path));
+      return fromRepo.length === 1 ? fromRepo[0] : undefined;
+    }
+    return this.present(modelIdFromFileName(sourceFileName(source)!), formatModelSource(source));
+  }
+
+  /** The record for `id` when its file is in place; a record whose file vanished is downloaded again. */
+  private present(id: string, source: string): ModelRecord | undefined {
+    const existing = this.catalog.get(id);
+    if (!existing || !existsSync(existing.path)) return undefined;
+    if (existing.source !== source) {
+      throw new RbeeError("MODEL_ID_TAKEN", `the id ${id} already names a model from ${existing.source}`, `delete it first (rbee model delete ${id}) to replace it`, 409);
+    }
+    return existing;
   }
 
   private alreadyPresent(record: ModelRecord): ModelRecord {

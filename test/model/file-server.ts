@@ -10,6 +10,7 @@ export interface Served {
   path: string;
   query: string;
   range: string | null;
+  authorization: string | null;
   status: number;
   bytes: number;
 }
@@ -32,6 +33,8 @@ export interface FileServer {
   servedFor(path: string): Served[];
   /** Drops every stalled connection, as a failing network would. */
   cutStalled(): void;
+  /** Lets every stalled response go on to the end. */
+  releaseStalled(): void;
   stop(): Promise<void>;
 }
 
@@ -43,13 +46,13 @@ export async function startFileServer(): Promise<FileServer> {
   const statuses = new Map<string, number>();
   const served: Served[] = [];
   const stalledOnce = new Set<string>();
-  const stalled = new Set<ServerResponse>();
+  const stalled = new Map<ServerResponse, () => void>();
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
     const range = req.headers.range ?? null;
-    const entry: Served = { path, query: url.search, range, status: 0, bytes: 0 };
+    const entry: Served = { path, query: url.search, range, authorization: req.headers.authorization ?? null, status: 0, bytes: 0 };
     served.push(entry);
     const reply = (status: number, headers: Record<string, string>, body?: string) => {
       entry.status = status;
@@ -71,7 +74,7 @@ export async function startFileServer(): Promise<FileServer> {
     entry.status = start > 0 ? 206 : 200;
     res.writeHead(entry.status, headers);
 
-    const stallAt = route.stallOnceAfter !== undefined && !stalledOnce.has(path) ? start + route.stallOnceAfter : Infinity;
+    let stallAt = route.stallOnceAfter !== undefined && !stalledOnce.has(path) ? start + route.stallOnceAfter : Infinity;
     if (stallAt !== Infinity) stalledOnce.add(path);
     let at = start;
     let closed = false;
@@ -81,7 +84,13 @@ export async function startFileServer(): Promise<FileServer> {
     });
     const pump = () => {
       while (!closed && at < size) {
-        if (at >= stallAt) return void stalled.add(res);
+        if (at >= stallAt) {
+          stalled.set(res, () => {
+            stallAt = Infinity;
+            pump();
+          });
+          return;
+        }
         const end = Math.min(size, at + CHUNK, stallAt);
         const ok = res.write(route.body.subarray(at, end));
         entry.bytes += end - at;
@@ -104,8 +113,13 @@ export async function startFileServer(): Promise<FileServer> {
     served,
     servedFor: (path) => served.filter((s) => s.path === path),
     cutStalled: () => {
-      for (const res of stalled) res.destroy();
+      for (const res of stalled.keys()) res.destroy();
       stalled.clear();
+    },
+    releaseStalled: () => {
+      const resumes = [...stalled.values()];
+      stalled.clear();
+      for (const resume of resumes) resume();
     },
     stop: async () => {
       server.closeAllConnections();
