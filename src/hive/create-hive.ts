@@ -26,7 +26,7 @@ export interface Hive {
 /** A hive's parts, shared by the standalone hive daemon and the queen's embedded one. */
 export function createHive(opts: HiveOptions): Hive {
   const pool = new WorkerPool(opts.hiveId, opts.restartPolicy);
-  const models = new ModelService({ createDemo: (path) => writeDemoModel(path) });
+  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path) });
   const routes = new Hono().get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }));
   return {
     hiveId: opts.hiveId,
