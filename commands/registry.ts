@@ -12,6 +12,7 @@ import { ModelGetCommand } from "./model/get.ts";
 import { ModelListCommand } from "./model/list.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
+import { TuiCommand } from "./tui.ts";
 import { WorkerGetCommand } from "./worker/get.ts";
 import { WorkerListCommand } from "./worker/list.ts";
 import { WorkerServeCommand } from "./worker/serve.ts";
@@ -20,6 +21,8 @@ import { WorkerStopCommand } from "./worker/stop.ts";
 
 /** Every command rbee offers: one class per file under commands/<namespace>/<verb>.ts. */
 export const commands: CommandClass[] = [
+  // First: clipanion shows the general help only if a documented command follows the default one.
+  TuiCommand,
   ServeCommand,
   StatusCommand,
   InferCommand,
