@@ -94,6 +94,11 @@ export class DashboardStore {
     this.publish();
   }
 
+  /** Publishes pending changes now (instead of on the next frame). */
+  flush(): void {
+    this.publish();
+  }
+
   /** Adds a pane with given content (tests), or returns the live one. */
   pane(jobId: string, operation = "job"): PaneState {
     let pane = this.panes.get(jobId);
