@@ -40,11 +40,13 @@ export function checkGgufHead(label: string) {
 export async function planDownload(source: ModelSource, ctx: PlanContext): Promise<ModelPlan> {
   switch (source.kind) {
     case "hf": {
-      const file = source.file ?? (await resolveHfFile(source.repo, ctx));
-      const resolved: ModelSource = { kind: "hf", repo: source.repo, file };
+      const picked = source.file ? { name: source.file } : await resolveHfFile(source.repo, ctx);
+      const resolved: ModelSource = { kind: "hf", repo: source.repo, file: picked.name };
       const fileName = sourceFileName(resolved)!;
-      const url = hfFileUrl(source.repo, file, ctx.env);
-      return plan(resolved, fileName, (dest, signal) => downloadFile(url, dest, remoteOptions(ctx, signal, fileName, hfHeaders(ctx.env))));
+      const url = hfFileUrl(source.repo, picked.name, ctx.env);
+      // The listed size catches a transfer that ends early without a Content-Length to say so.
+      const options = (signal: AbortSignal) => ({ ...remoteOptions(ctx, signal, fileName, hfHeaders(ctx.env)), expectedSize: picked.size });
+      return plan(resolved, fileName, (dest, signal) => downloadFile(url, dest, options(signal)));
     }
     case "url": {
       const fileName = source.file;

@@ -46,7 +46,8 @@ export class ModelService {
   }
 
   get(id: string): ModelRecord {
-    const record = this.catalog.get(validateModelId(id));
+    // Ids are lowercase by construction; accept the name as the user may have typed it.
+    const record = this.catalog.get(validateModelId(typeof id === "string" ? id.toLowerCase() : id));
     if (!record) throw new RbeeError("MODEL_NOT_FOUND", `no model "${id}" on this hive`, "see the models this hive has with `rbee model list`", 404);
     return record;
   }

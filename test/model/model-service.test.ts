@@ -57,6 +57,7 @@ describe("ModelService", () => {
     expect(sha256(new Uint8Array(await readFile(record.path)))).toBe(sha256(model));
     expect(models.list()).toEqual([record]);
     expect(models.get("tiny.q4_0")).toEqual(record);
+    expect(models.get("Tiny.Q4_0")).toEqual(record);
     expect(actions(events)).toEqual(expect.arrayContaining(["download_start", "download_progress", "download_done", "model_ready"]));
   });
 
