@@ -6,7 +6,7 @@ import { copyIntoPlace } from "./local-copy.ts";
 import { formatModelSource, modelIdFromFileName, sourceFileName, type ModelSource } from "./model-source.ts";
 
 /** Writes the built-in demo model to `path` (wired by the hive to the GGUF writer). */
-export type CreateDemo = (path: string, signal?: AbortSignal) => Promise<void>;
+export type CreateDemo = (path: string, signal?: AbortSignal) => Promise<void> | void;
 
 export interface PlanContext {
   signal?: AbortSignal;
@@ -56,7 +56,11 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
       // Copied, not registered in place: the catalog owns its files, so deleting a model
       // never touches the user's original, and moving or editing the original never
       // breaks a worker that has it loaded.
-      return plan(source, sourceFileName(source)!, (dest, signal) => copyIntoPlace(source.path, dest, { signal }));
+      return plan(source, sourceFileName(source)!, async (dest, signal) => {
+        // Looked at before copying: a wrong multi-gigabyte file should fail in a millisecond.
+        checkGgufHead(sourceFileName(source)!)(new Uint8Array(await Bun.file(source.path).slice(0, 16).arrayBuffer()));
+        return copyIntoPlace(source.path, dest, { signal });
+      });
     case "demo": {
       const createDemo = ctx.createDemo;
       if (!createDemo) throw new RbeeError("DEMO_UNAVAILABLE", "this hive cannot build the demo model", "use a real model source (hf:ORG/REPO, a URL or a local .gguf file)", 501);

@@ -25,6 +25,7 @@ export interface ModelServiceOptions {
 
 /** One transfer shared by every caller asking for the same model at the same time. */
 interface InFlight {
+  source: string;
   promise: Promise<ModelRecord>;
   controller: AbortController;
   waiters: number;
@@ -116,12 +117,15 @@ export class ModelService {
       await shared.promise.catch(() => {});
       shared = this.inFlight.get(plan.id);
     }
+    if (shared && shared.source !== plan.source) {
+      throw new RbeeError("MODEL_ID_TAKEN", `the id ${plan.id} is being downloaded from ${shared.source}`, "wait for that download to finish, then delete it to replace it", 409);
+    }
     if (shared) {
       narrate("model_wait", `${plan.id} is already being downloaded; waiting for that download`, { model: plan.id });
     } else {
       const controller = new AbortController();
       const promise = this.fetchModel(plan, controller.signal).finally(() => this.inFlight.delete(plan.id));
-      shared = { promise, controller, waiters: 0 };
+      shared = { source: plan.source, promise, controller, waiters: 0 };
       this.inFlight.set(plan.id, shared);
     }
     return waitFor(shared, signal);

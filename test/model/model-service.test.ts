@@ -163,8 +163,11 @@ describe("ModelService", () => {
 
   it("given a different source for an id already taken, refuses with MODEL_ID_TAKEN", async () => {
     server.files.set("/other/tiny.Q4_0.gguf", { body: model });
-    await models.download(server.url("/files/tiny.Q4_0.gguf"));
+    const [first, second] = await Promise.allSettled([models.download(server.url("/files/tiny.Q4_0.gguf")), models.download(server.url("/other/tiny.Q4_0.gguf"))]);
+    expect(first.status).toBe("fulfilled");
+    expect(second).toMatchObject({ status: "rejected", reason: { code: "MODEL_ID_TAKEN", status: 409 } });
     await expect(models.download(server.url("/other/tiny.Q4_0.gguf"))).rejects.toMatchObject({ code: "MODEL_ID_TAKEN", status: 409 });
+    expect(server.servedFor("/other/tiny.Q4_0.gguf")).toEqual([]);
   });
 
   it("given a local file, copies it into the models folder and leaves the original alone on delete", async () => {
@@ -177,6 +180,15 @@ describe("ModelService", () => {
     await models.delete("my-model");
     expect(existsSync(original)).toBe(true);
     expect(modelFiles()).toEqual([]);
+  });
+
+  it("given a local file that is not GGUF, fails with NOT_GGUF before copying anything", async () => {
+    const original = join(home.home, "notes.gguf");
+    await writeFile(original, "just some notes");
+    await expect(models.download(original)).rejects.toMatchObject({ code: "NOT_GGUF" });
+    expect(existsSync(original)).toBe(true);
+    expect(modelFiles()).toEqual([]);
+    expect(models.list()).toEqual([]);
   });
 
   it("given demo:tiny, builds it with the injected generator", async () => {
