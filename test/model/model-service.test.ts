@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { modelsDir } from "../../src/config/paths.ts";
+import { DEMO_MODEL, demoModelParams, writeDemoModel } from "../../src/model/gguf-writer.ts";
 import { ModelService } from "../../src/model/model-service.ts";
 import { runWithNarration } from "../../src/narration/context.ts";
 import type { JobEvent, NarrationEvent } from "../../src/protocol/events.ts";
@@ -197,6 +198,14 @@ describe("ModelService", () => {
     expect(record).toMatchObject({ id: "demo-tiny", source: "demo:tiny", architecture: "llama" });
     // Already present: answered from the catalog, so no generator is needed.
     await expect(models.download("demo:tiny")).resolves.toEqual(record);
+  });
+
+  it("given demo:tiny and the real demo writer, catalogs a loadable-looking llama model", async () => {
+    const withDemo = new ModelService({ createDemo: (path) => void writeDemoModel(path) });
+    const record = await withDemo.download("demo:tiny");
+    expect(record).toMatchObject({ id: DEMO_MODEL.id, architecture: "llama", parameters: demoModelParams() });
+    expect(record.context_length).toBeGreaterThan(0);
+    expect(modelFiles()).toEqual([DEMO_MODEL.file]);
   });
 
   it("given demo:tiny and no generator, fails with DEMO_UNAVAILABLE", async () => {
