@@ -1,4 +1,5 @@
 import type { CommandClass } from "clipanion";
+import { AuditVerifyCommand } from "./audit/verify.ts";
 import { HiveListCommand } from "./hive/list.ts";
 import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
@@ -44,4 +45,5 @@ export const commands: CommandClass[] = [
   QueenStartCommand,
   QueenStopCommand,
   QueenStatusCommand,
+  AuditVerifyCommand,
 ];

@@ -4,6 +4,7 @@ import { execa, type ResultPromise } from "execa";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { selfCommand } from "../lifecycle/self-command.ts";
+import { audit } from "../security/audit-log.ts";
 import { RestartTracker, type RestartPolicy } from "./restart-policy.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
@@ -84,6 +85,7 @@ export class WorkerProcess {
     this.exited = false;
     this.pid = child.pid;
     this.startedAt = Date.now();
+    audit(this.tracker.count ? "worker_restart" : "worker_spawn", { worker_id: workerId, model: modelId, device, pid: child.pid });
     narrate("worker_spawn", `spawned worker ${workerId} (pid ${child.pid}) for ${modelId} on ${device}`, { worker_id: workerId, pid: child.pid });
     this.state = "loading";
     narrate("worker_loading", `worker ${workerId} is loading ${modelId}`, { worker_id: workerId });
@@ -160,6 +162,7 @@ export class WorkerProcess {
     this.settleReady(new RbeeError("WORKER_EXITED", `worker ${this.spec.workerId} exited (${how}) while loading`));
     if (!wasReady) return;
     const decision = this.tracker.onCrash();
+    audit("worker_crash", { worker_id: this.spec.workerId, how, restart: decision.restart });
     if (!decision.restart) {
       this.state = "failed";
       this.error = `circuit open: ${decision.reason}; not restarting`;
@@ -190,6 +193,7 @@ export class WorkerProcess {
     await child.catch(() => {});
     clearTimeout(killer);
     this.state = "stopped";
+    audit("worker_stop", { worker_id: this.spec.workerId });
     narrate("worker_stopped", `worker ${this.spec.workerId} stopped`, { worker_id: this.spec.workerId });
   }
 

@@ -4,6 +4,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { errorResponse } from "./errors.ts";
 import { narrate } from "../narration/narrate.ts";
+import { audit } from "../security/audit-log.ts";
 import { checkBearer, fingerprint, loadApiToken } from "../security/api-token.ts";
 
 export type Role = "queen" | "hive";
@@ -50,7 +51,15 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   if (token) {
     narrate("auth", `API token required (${fingerprint(token)})`);
     app.use("*", async (c, next) => {
-      checkBearer(c.req.header("authorization"), token);
+      const where = { role: opts.role, method: c.req.method, path: c.req.path };
+      try {
+        checkBearer(c.req.header("authorization"), token);
+      } catch (err) {
+        audit("auth_failure", { ...where, code: (err as RbeeError).code });
+        throw err;
+      }
+      // Reads and heartbeats would flood the log; changes are what an audit needs.
+      if (c.req.method !== "GET" && c.req.path !== "/v1/hives/heartbeat") audit("auth_success", where);
       await next();
     });
   }

@@ -3,6 +3,7 @@ import { Operation, OPERATION_NAMES } from "../protocol/operations.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { describeZodError, readJson } from "../http/errors.ts";
 import type { JobRegistry } from "./job-registry.ts";
+import { audit } from "../security/audit-log.ts";
 import { cancelJob, runJob, type Executor } from "./job-runner.ts";
 import { jobStreamResponse, parseLastEventId } from "./job-stream.ts";
 
@@ -16,6 +17,7 @@ export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
       throw new RbeeError("INVALID_OPERATION", describeZodError(parsed.error), `Accepted operations: ${OPERATION_NAMES.join(", ")}.`);
     }
     const job = registry.create(parsed.data, c.req.header("x-correlation-id"));
+    audit("job_created", { job_id: job.id, operation: job.operation.operation });
     void runJob(job, executor);
     return c.json({ job_id: job.id, sse_url: `/v1/jobs/${job.id}/stream` }, 201);
   });
@@ -32,6 +34,7 @@ export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
   app.delete("/v1/jobs/:id", (c) => {
     const job = registry.require(c.req.param("id"));
     const cancelled = cancelJob(job);
+    if (cancelled) audit("job_cancelled", { job_id: job.id, operation: job.operation.operation });
     return c.json({ job_id: job.id, cancelled, state: job.state });
   });
 
