@@ -34,6 +34,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       audit("model_delete", { hive_id: hiveId, model: record.id });
       return record;
     },
-    infer: (op, { signal }) => inferOnHive(op, pool, models, signal),
+    infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
   };
 }

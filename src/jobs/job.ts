@@ -24,6 +24,8 @@ export class Job {
   startedAt?: number;
   finishedAt?: number;
   error?: string;
+  /** Absolute time (epoch ms) at which the job is aborted, from X-Deadline. */
+  deadline?: number;
   readonly controller = new AbortController();
   private readonly frames: Frame[] = [];
   private nextId = 1;

@@ -21,8 +21,8 @@ export class DaemonClient {
     private readonly token = loadApiToken(),
   ) {}
 
-  async submit(op: Operation | Record<string, unknown>, signal?: AbortSignal): Promise<JobCreated> {
-    const res = await this.request("POST", "/v1/jobs", op, signal);
+  async submit(op: Operation | Record<string, unknown>, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<JobCreated> {
+    const res = await this.request("POST", "/v1/jobs", op, signal, headers);
     return JobCreated.parse(await res.json());
   }
 
