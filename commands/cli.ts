@@ -10,8 +10,18 @@ export function buildCli(): Cli {
   return cli;
 }
 
-/** Runs one command line and returns its exit code (usage errors exit 2). */
+/**
+ * Runs one command line and returns its exit code. A command line that does not parse,
+ * or a command that throws a UsageError, exits 2 with the usage printed.
+ */
 export async function runCli(argv: string[]): Promise<number> {
   const cli = buildCli();
-  return cli.run(argv);
+  let command;
+  try {
+    command = cli.process(argv, Cli.defaultContext);
+  } catch (error) {
+    process.stderr.write(cli.error(error));
+    return 2;
+  }
+  return cli.run(command, Cli.defaultContext);
 }

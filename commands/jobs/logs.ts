@@ -1,0 +1,19 @@
+import { Command, Option } from "clipanion";
+import { followJob } from "../../src/keeper/follow-job.ts";
+import { QueenCommand } from "../queen-command.ts";
+
+export class JobsLogsCommand extends QueenCommand {
+  static paths = [["jobs", "logs"]];
+  static usage = Command.Usage({
+    category: "Jobs",
+    description: "replay a job's story and follow it live until it ends",
+    details: "Prints everything the job narrated so far, then follows it. Ctrl-C cancels the job.",
+    examples: [["Follow a job", "$0 jobs logs job-1234"], ["As NDJSON", "$0 jobs logs job-1234 --json"]],
+  });
+
+  id = Option.String({ name: "job-id" });
+
+  run(): Promise<number> {
+    return followJob(this.client(), this.id, { stdout: this.context.stdout, stderr: this.context.stderr as never, json: this.json });
+  }
+}

@@ -1,0 +1,25 @@
+import { Option } from "clipanion";
+import { DaemonClient } from "../src/keeper/daemon-client.ts";
+import { submitAndFollow } from "../src/keeper/follow-job.ts";
+import { queenUrl } from "../src/keeper/queen-url.ts";
+import type { Operation } from "../src/protocol/operations.ts";
+import { RbeeCommand } from "./rbee-command.ts";
+
+/** A keeper command that talks to the queen: `--queen-url` and `--json` for all of them. */
+export abstract class QueenCommand extends RbeeCommand {
+  queenUrl = Option.String("--queen-url", { description: "the queen to talk to (default: RBEE_QUEEN_URL, else http://127.0.0.1:7833)" });
+  json = Option.Boolean("--json", false, { description: "print machine-readable JSON (NDJSON for streams and lists)" });
+
+  client(): DaemonClient {
+    return new DaemonClient(queenUrl(this.queenUrl));
+  }
+
+  /** Runs an operation as a job and follows its story to the end; returns the exit code. */
+  follow(op: Operation, formatResult?: (result: unknown) => string): Promise<number> {
+    return submitAndFollow(this.client(), op, { stdout: this.context.stdout, stderr: this.context.stderr as never, json: this.json, formatResult });
+  }
+
+  print(text: string): void {
+    this.context.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+}

@@ -1,0 +1,42 @@
+import { Command, Option, UsageError } from "clipanion";
+import * as t from "typanion";
+import { setLogWriter } from "../src/narration/log-sink.ts";
+import { setNarrationActor } from "../src/narration/narrate.ts";
+import { startQueen } from "../src/queen/start-queen.ts";
+import { RbeeCommand } from "./rbee-command.ts";
+
+export class ServeCommand extends RbeeCommand {
+  static paths = [["serve"]];
+  static usage = Command.Usage({
+    description: "run the queen (with an embedded local hive) in the foreground",
+    details: `
+      Runs the job API over HTTP/SSE until stopped (Ctrl-C, SIGTERM or \`POST /v1/shutdown\`).
+      Plain \`rbee serve\` is the queen with the local hive \`localhost\` embedded: one process for a
+      single machine. \`--role hive\` runs a hive alone, as remote machines do.
+
+      Daemons listen on 127.0.0.1 unless \`--bind\` says otherwise; a non-loopback address needs
+      an API token (RBEE_API_TOKEN). State lives under RBEE_HOME when set, XDG folders otherwise.
+    `,
+    examples: [
+      ["Run the queen on the default port 7833", "$0 serve"],
+      ["Run on another port", "$0 serve --port 9000"],
+    ],
+  });
+
+  port = Option.String("--port", { description: "port to listen on (queen 7833, hive 7835)", validator: t.isNumber() });
+  bind = Option.String("--bind", "127.0.0.1", { description: "address to listen on" });
+  role = Option.String("--role", "queen", { description: "queen (default) or hive" });
+
+  async run(): Promise<number> {
+    if (this.role !== "queen" && this.role !== "hive") throw new UsageError(`--role must be queen or hive, not ${this.role}`);
+    if (this.role === "hive") throw new UsageError("--role hive is not available yet");
+    setNarrationActor(this.role);
+    setLogWriter((line) => process.stdout.write(`${line}\n`));
+    const daemon = startQueen({ port: this.port ?? 7833, bind: this.bind });
+    const onSignal = () => void daemon.stop();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    await daemon.stopped;
+    return 0;
+  }
+}

@@ -1,0 +1,77 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { RbeeError } from "../protocol/errors.ts";
+import { VERSION } from "../version.ts";
+import { errorResponse } from "./errors.ts";
+
+export type Role = "queen" | "hive";
+
+export interface DaemonOptions {
+  role: Role;
+  port: number;
+  bind: string;
+  /** Route groups to mount (job API, capabilities, OpenAI API …). */
+  routes: Hono[];
+  /** Extra fields for /v1/info (hive id …). */
+  info?: () => Record<string, unknown>;
+  /** Runs before the server stops: cancel jobs, stop workers. */
+  onShutdown?: () => Promise<void>;
+  maxBodyBytes?: number;
+}
+
+export interface RunningDaemon {
+  url: string;
+  port: number;
+  /** Resolves once the daemon has fully stopped (shutdown request, signal or stop()). */
+  stopped: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** Starts a daemon's HTTP server: health, info, shutdown, and the given route groups. */
+export function startDaemon(opts: DaemonOptions): RunningDaemon {
+  if (!LOOPBACK.test(opts.bind) && !process.env.RBEE_API_TOKEN) {
+    throw new RbeeError("INSECURE_BIND", `refusing to listen on ${opts.bind} without an API token`, "Set RBEE_API_TOKEN, or bind 127.0.0.1.");
+  }
+  const startedAt = Date.now();
+  const app = new Hono();
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) }));
+
+  app.get("/health", (c) => c.json({ status: "ok", role: opts.role }));
+  app.get("/v1/info", (c) =>
+    c.json({ role: opts.role, version: VERSION, pid: process.pid, port: server.port, started_at: startedAt, ...(opts.info?.() ?? {}) }),
+  );
+  app.post("/v1/shutdown", (c) => {
+    // Answer first, then stop: the caller learns the request was taken.
+    setTimeout(() => void stop(), 10);
+    return c.json({ status: "shutting_down" }, 202);
+  });
+  for (const routes of opts.routes) app.route("/", routes);
+
+  const server = Bun.serve({
+    port: opts.port,
+    hostname: opts.bind,
+    // SSE streams are long and may be quiet; streams send their own pings.
+    idleTimeout: 0,
+    fetch: app.fetch,
+  });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      try {
+        await opts.onShutdown?.();
+      } finally {
+        server.stop(true);
+        resolveStopped();
+      }
+    })());
+
+  const host = opts.bind.includes(":") ? `[${opts.bind}]` : opts.bind;
+  return { url: `http://${host}:${server.port}`, port: server.port!, stopped, stop };
+}

@@ -1,0 +1,38 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { RbeeError } from "../protocol/errors.ts";
+
+/** Every error a daemon answers has the same shape: `{error: {code, message, hint?}}`. */
+export function errorResponse(c: Context, err: unknown): Response {
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code = status === 413 ? "BODY_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "HTTP_ERROR";
+    return c.json({ error: { code, message: err.message || "request rejected" } }, status);
+  }
+  const error = RbeeError.from(err);
+  return c.json(error.toBody(), error.status as 400);
+}
+
+/** Turns a zod failure into one readable line per problem, with where it is. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length ? issue.path.join(".") : "body";
+      if (issue.code === "invalid_union" && "discriminator" in issue) return `${where}: unknown or missing value`;
+      const options = "options" in issue && Array.isArray(issue.options) ? ` (accepted: ${issue.options.join(", ")})` : "";
+      return `${where}: ${issue.message}${options}`;
+    })
+    .join("; ");
+}
+
+/** Reads a JSON body, answering clear errors for missing or malformed JSON. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) throw new RbeeError("EMPTY_BODY", "the request body is empty", "Send a JSON object.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RbeeError("INVALID_JSON", "the request body is not valid JSON", "Send a JSON object.");
+  }
+}

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { Operation, OPERATION_NAMES } from "../protocol/operations.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { describeZodError, readJson } from "../http/errors.ts";
+import type { JobRegistry } from "./job-registry.ts";
+import { cancelJob, runJob, type Executor } from "./job-runner.ts";
+import { jobStreamResponse, parseLastEventId } from "./job-stream.ts";
+
+/** The job API any daemon mounts: submit, stream, list, inspect, cancel. */
+export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
+  const app = new Hono();
+
+  app.post("/v1/jobs", async (c) => {
+    const parsed = Operation.safeParse(await readJson(c));
+    if (!parsed.success) {
+      throw new RbeeError("INVALID_OPERATION", describeZodError(parsed.error), `Accepted operations: ${OPERATION_NAMES.join(", ")}.`);
+    }
+    const job = registry.create(parsed.data, c.req.header("x-correlation-id"));
+    void runJob(job, executor);
+    return c.json({ job_id: job.id, sse_url: `/v1/jobs/${job.id}/stream` }, 201);
+  });
+
+  app.get("/v1/jobs", (c) => c.json({ jobs: registry.list().map((j) => j.info()) }));
+
+  app.get("/v1/jobs/:id", (c) => c.json(registry.require(c.req.param("id")).info()));
+
+  app.get("/v1/jobs/:id/stream", (c) => {
+    const job = registry.require(c.req.param("id"));
+    return jobStreamResponse(job, parseLastEventId(c.req.header("last-event-id"), c.req.query("last_event_id")));
+  });
+
+  app.delete("/v1/jobs/:id", (c) => {
+    const job = registry.require(c.req.param("id"));
+    const cancelled = cancelJob(job);
+    return c.json({ job_id: job.id, cancelled, state: job.state });
+  });
+
+  return app;
+}

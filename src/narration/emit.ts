@@ -1,0 +1,13 @@
+import type { JobEvent } from "../protocol/events.ts";
+import { tryGetNarration } from "./context.ts";
+
+/** Sends a token or result event to the current job's stream (no-op outside a job). */
+export function emitToJob(event: JobEvent): void {
+  tryGetNarration()?.emit(event);
+}
+
+export const emitToken = (text: string) => emitToJob({ kind: "token", text });
+export const emitResult = (result: unknown) => emitToJob({ kind: "result", result });
+
+/** The current job's id, for code that must tell a downstream daemon which job it serves. */
+export const currentJobId = () => tryGetNarration()?.jobId;

@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+/**
+ * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
+ * original rbee. Adding an operation = one schema here + one handler; routers don't change.
+ */
+const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' and '-' only");
+const hiveId = id.default("localhost");
+const alias = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a host alias: letters, digits, '.', '_', '-'");
+const noControl = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed");
+
+export const ChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: noControl(100_000) });
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const SamplingFields = {
+  max_tokens: z.number().int().min(1).max(32_768).default(128),
+  temperature: z.number().min(0).max(5).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  top_k: z.number().int().min(0).max(1000).optional(),
+  seed: z.number().int().optional(),
+  stop: z.array(z.string().max(200)).max(8).optional(),
+};
+
+export const Operation = z.discriminatedUnion("operation", [
+  z.object({ operation: z.literal("status") }).strict(),
+  z.object({ operation: z.literal("hive_list") }).strict(),
+  z.object({ operation: z.literal("hive_install"), alias, binary: z.string().max(4096).optional(), force: z.boolean().default(false), accept_new_host_key: z.boolean().default(false) }).strict(),
+  z.object({ operation: z.literal("hive_uninstall"), alias, force: z.boolean().default(false) }).strict(),
+  z.object({ operation: z.literal("hive_start"), alias, queen_url: z.string().url().optional() }).strict(),
+  z.object({ operation: z.literal("hive_stop"), alias }).strict(),
+  z.object({ operation: z.literal("hive_status"), hive_id: hiveId }).strict(),
+  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1) }).strict(),
+  z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
+  z.object({ operation: z.literal("worker_get"), hive_id: hiveId, worker_id: id }).strict(),
+  z.object({ operation: z.literal("worker_stop"), hive_id: hiveId, worker_id: id }).strict(),
+  z.object({ operation: z.literal("model_download"), hive_id: hiveId, model: noControl(2048).pipe(z.string().min(1)) }).strict(),
+  z.object({ operation: z.literal("model_list"), hive_id: hiveId }).strict(),
+  z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
+  z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
+  z
+    .object({ operation: z.literal("infer"), hive_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
+    .strict()
+    .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages"),
+]);
+export type Operation = z.infer<typeof Operation>;
+export type OperationName = Operation["operation"];
+export type OperationOf<N extends OperationName> = Extract<Operation, { operation: N }>;
+
+/** Where an operation runs: on the queen itself, or on one hive (forwarded by the queen). */
+export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
+  status: "queen",
+  hive_list: "queen",
+  hive_install: "queen",
+  hive_uninstall: "queen",
+  hive_start: "queen",
+  hive_stop: "queen",
+  hive_status: "hive",
+  worker_spawn: "hive",
+  worker_list: "queen",
+  worker_get: "hive",
+  worker_stop: "hive",
+  model_download: "hive",
+  model_list: "hive",
+  model_get: "hive",
+  model_delete: "hive",
+  infer: "queen",
+};
+
+export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
+
+/** The hive an operation names, when it names one. */
+export function hiveIdOf(op: Operation): string | undefined {
+  return "hive_id" in op ? op.hive_id : undefined;
+}

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The compiled binary under test (`bun run build` makes it; `bun run test` builds first). */
+export const RBEE_BIN = resolve(import.meta.dirname, "../../dist/rbee");
+
+export function requireBinary(): string {
+  if (!existsSync(RBEE_BIN)) throw new Error(`${RBEE_BIN} is missing: run \`bun run build\` first`);
+  return RBEE_BIN;
+}
+
+/** A fresh RBEE_HOME, removed by the returned cleanup. */
+export function tempHome(prefix = "rbee-test-"): { home: string; cleanup: () => void } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the binary to completion (bounded by `timeoutMs`). */
+export async function runRbee(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+export interface Daemon {
+  url: string;
+  proc: ReturnType<typeof Bun.spawn>;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts a long-running rbee (e.g. `serve --port 0`) and waits for its
+ * "listening on http://…" line; stop() sends SIGTERM and waits, SIGKILL after 5 s.
+ */
+export async function startRbeeDaemon(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Daemon> {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let out = "";
+  const decoder = new TextDecoder();
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream) {
+        out += decoder.decode(chunk);
+        const m = out.match(/listening on (http:\/\/\S+)/);
+        if (m) { clearTimeout(timer); resolveUrl(m[1]); }
+      }
+    };
+    void pump(proc.stdout as ReadableStream<Uint8Array>);
+    void pump(proc.stderr as ReadableStream<Uint8Array>);
+    void proc.exited.then((code) => { clearTimeout(timer); reject(new Error(`exited ${code} before listening:\n${out}`)); });
+  });
+  return {
+    url,
+    proc,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode !== null) return;
+      proc.kill("SIGTERM");
+      const killer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      await proc.exited;
+      clearTimeout(killer);
+    },
+  };
+}
