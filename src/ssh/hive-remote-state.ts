@@ -22,6 +22,12 @@ export interface RemoteHiveState {
 /** Prints `$1` when that pid is alive and its command line is an rbee serve (pids get reused). */
 export const IS_RBEE_PID = `is_rbee() { case "$1" in ''|*[!0-9]*) return 1;; esac; [ -r /proc/$1/cmdline ] && tr '\\0' ' ' < /proc/$1/cmdline | grep -q 'rbee serve'; }`;
 
+/**
+ * Succeeds while pid `$1` exists and is not a zombie: used right after a start, while the
+ * process is still the launcher script and not yet `rbee serve`.
+ */
+export const IS_ALIVE_PID = `is_alive() { case "$1" in ''|*[!0-9]*) return 1;; esac; [ -r /proc/$1/stat ] && ! grep -q ') Z ' /proc/$1/stat; }`;
+
 export async function readRemoteState(s: HiveSession): Promise<RemoteHiveState> {
   const out = await s.sh(
     "reading the hive state",

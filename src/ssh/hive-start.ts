@@ -2,7 +2,7 @@ import { narrate } from "../narration/narrate.ts";
 import { withTimeout } from "../narration/with-timeout.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { hiveServeArgs, launcherScript, systemdUnit, validateQueenUrl } from "./hive-launcher.ts";
-import { hiveHealthy, IS_RBEE_PID, readRemoteState, type HiveManager } from "./hive-remote-state.ts";
+import { hiveHealthy, IS_ALIVE_PID, readRemoteState, type HiveManager } from "./hive-remote-state.ts";
 import { withHiveSession, type HiveSession, type HiveSshOptions } from "./hive-session.ts";
 import { R, tilde, UNIT_NAME } from "./remote-layout.ts";
 
@@ -13,6 +13,8 @@ export interface StartOptions extends HiveSshOptions {
   readyTimeoutMs?: number;
   /** Another serve command line (after the binary path); for binaries without `--role hive`. */
   serveArgs?: string[];
+  /** Keep the launcher from the last start as it is (a restart after an upgrade). */
+  reuseLauncher?: boolean;
 }
 
 /** Like the lifecycle contract's DaemonHandle: did we start it (and so own its cleanup)? */
@@ -44,8 +46,11 @@ export async function startIn(s: HiveSession, opts: StartOptions): Promise<Remot
   }
 
   const queenUrl = opts.queenUrl !== undefined ? validateQueenUrl(opts.queenUrl) : state.queenUrl;
-  const args = opts.serveArgs ?? hiveServeArgs(s.host, queenUrl);
-  await s.sh("writing the hive launcher", `umask 077 && mkdir -p ${R.configDir} && cat > ${R.launcher}.tmp && chmod 700 ${R.launcher}.tmp && mv -f ${R.launcher}.tmp ${R.launcher}`, launcherScript(args, queenUrl));
+  if (!(opts.reuseLauncher && state.launcher)) {
+    const args = opts.serveArgs ?? hiveServeArgs(s.host, queenUrl);
+    const script = launcherScript(args, queenUrl);
+    await s.sh("writing the hive launcher", `umask 077 && mkdir -p ${R.configDir} && cat > ${R.launcher}.tmp && chmod 700 ${R.launcher}.tmp && mv -f ${R.launcher}.tmp ${R.launcher}`, script);
+  }
 
   const manager: HiveManager = state.systemdAvailable ? "systemd" : "nohup";
   narrate("hive_start", `starting the hive on ${alias} (${manager}, port ${s.host.hivePort}${queenUrl ? `, queen ${queenUrl}` : ""})`, { manager });
@@ -82,7 +87,7 @@ async function waitHealthy(s: HiveSession, pid: number, manager: HiveManager, li
       narrate("hive_health", `${s.host.alias} answered /health after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return;
     }
-    const alive = await s.shStatus(`${IS_RBEE_PID}\nis_rbee ${pid}`);
+    const alive = await s.shStatus(`${IS_ALIVE_PID}\nis_alive ${pid}`);
     if (alive.code !== 0) {
       const tail = manager === "systemd" ? `journalctl --user -u ${UNIT_NAME} -n 20 --no-pager 2>&1` : `tail -n 20 ${R.log} 2>&1`;
       const log = (await s.shStatus(tail)).stdout.trim();

@@ -25,7 +25,7 @@ export function upgradeHive(alias: string, opts: InstallOptions & { queenUrl?: s
         if (!wasRunning) return { install, restarted: false };
         narrate("hive_upgrade_restart", `restarting the hive on ${alias} on rbee ${install.version}`);
         await stopIn(s, { env: opts.env });
-        const handle = await startIn(s, { env: opts.env, ...(opts.queenUrl ? { queenUrl: opts.queenUrl } : {}) });
+        const handle = await startIn(s, { env: opts.env, ...(opts.queenUrl ? { queenUrl: opts.queenUrl } : { reuseLauncher: true }) });
         return { install, restarted: true, handle };
       }),
     opts.signal,
