@@ -5,6 +5,8 @@ import { queenUrl } from "../src/keeper/queen-url.ts";
 import type { Operation } from "../src/protocol/operations.ts";
 import { RbeeCommand } from "./rbee-command.ts";
 
+const nullStream = { write: () => true, isTTY: false } as never;
+
 /** A keeper command that talks to the queen: `--queen-url` and `--json` for all of them. */
 export abstract class QueenCommand extends RbeeCommand {
   queenUrl = Option.String("--queen-url", { description: "the queen to talk to (default: RBEE_QUEEN_URL, else http://127.0.0.1:7833)" });
@@ -17,6 +19,21 @@ export abstract class QueenCommand extends RbeeCommand {
   /** Runs an operation as a job and follows its story to the end; returns the exit code. */
   follow(op: Operation, formatResult?: (result: unknown) => string): Promise<number> {
     return submitAndFollow(this.client(), op, { stdout: this.context.stdout, stderr: this.context.stderr as never, json: this.json, formatResult });
+  }
+
+  /**
+   * Runs a read operation and prints its result: as NDJSON records with --json (one per
+   * list item), else through `format`. Narration still goes to stderr (not with --json).
+   */
+  async query(op: Operation, format: (result: unknown) => string): Promise<number> {
+    let result: unknown;
+    const printer = { stdout: this.context.stdout, stderr: this.context.stderr as never, json: false, formatResult: () => "" };
+    const sink = this.json ? { ...printer, stderr: nullStream } : printer;
+    const code = await submitAndFollow(this.client(), op, { ...sink, formatResult: (r) => ((result = r), "") });
+    if (code !== 0) return code;
+    if (this.json) for (const item of Array.isArray(result) ? result : [result]) this.print(JSON.stringify(item));
+    else this.print(format(result));
+    return 0;
   }
 
   print(text: string): void {

@@ -1,10 +1,41 @@
 import type { CommandClass } from "clipanion";
+import { HiveListCommand } from "./hive/list.ts";
+import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
 import { JobsGetCommand } from "./jobs/get.ts";
 import { JobsListCommand } from "./jobs/list.ts";
 import { JobsLogsCommand } from "./jobs/logs.ts";
+import { ModelCreateDemoCommand } from "./model/create-demo.ts";
+import { ModelDeleteCommand } from "./model/delete.ts";
+import { ModelDownloadCommand } from "./model/download.ts";
+import { ModelGetCommand } from "./model/get.ts";
+import { ModelListCommand } from "./model/list.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
+import { WorkerGetCommand } from "./worker/get.ts";
+import { WorkerListCommand } from "./worker/list.ts";
+import { WorkerServeCommand } from "./worker/serve.ts";
+import { WorkerSpawnCommand } from "./worker/spawn.ts";
+import { WorkerStopCommand } from "./worker/stop.ts";
 
 /** Every command rbee offers: one class per file under commands/<namespace>/<verb>.ts. */
-export const commands: CommandClass[] = [ServeCommand, StatusCommand, JobsListCommand, JobsGetCommand, JobsLogsCommand, JobsCancelCommand];
+export const commands: CommandClass[] = [
+  ServeCommand,
+  StatusCommand,
+  InferCommand,
+  JobsListCommand,
+  JobsGetCommand,
+  JobsLogsCommand,
+  JobsCancelCommand,
+  ModelDownloadCommand,
+  ModelCreateDemoCommand,
+  ModelListCommand,
+  ModelGetCommand,
+  ModelDeleteCommand,
+  WorkerSpawnCommand,
+  WorkerListCommand,
+  WorkerGetCommand,
+  WorkerStopCommand,
+  WorkerServeCommand,
+  HiveListCommand,
+];

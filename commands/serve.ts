@@ -2,6 +2,8 @@ import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
 import { setLogWriter } from "../src/narration/log-sink.ts";
 import { setNarrationActor } from "../src/narration/narrate.ts";
+import { hostname } from "node:os";
+import { startHiveDaemon } from "../src/hive/start-hive.ts";
 import { startQueen } from "../src/queen/start-queen.ts";
 import { RbeeCommand } from "./rbee-command.ts";
 
@@ -20,19 +22,26 @@ export class ServeCommand extends RbeeCommand {
     examples: [
       ["Run the queen on the default port 7833", "$0 serve"],
       ["Run on another port", "$0 serve --port 9000"],
+      ["Run a hive that reports to a queen", "$0 serve --role hive --hive-id gpu1 --queen-url http://192.168.1.10:7833"],
     ],
   });
 
   port = Option.String("--port", { description: "port to listen on (queen 7833, hive 7835)", validator: t.isNumber() });
   bind = Option.String("--bind", "127.0.0.1", { description: "address to listen on" });
   role = Option.String("--role", "queen", { description: "queen (default) or hive" });
+  hiveId = Option.String("--hive-id", { description: "this hive's name (with --role hive; default: the host name)" });
+  queenUrl = Option.String("--queen-url", { description: "the queen a hive registers with and sends heartbeats to" });
+  advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
 
   async run(): Promise<number> {
     if (this.role !== "queen" && this.role !== "hive") throw new UsageError(`--role must be queen or hive, not ${this.role}`);
-    if (this.role === "hive") throw new UsageError("--role hive is not available yet");
     setNarrationActor(this.role);
     setLogWriter((line) => process.stdout.write(`${line}\n`));
-    const daemon = startQueen({ port: this.port ?? 7833, bind: this.bind });
+    if (this.role === "queen" && this.hiveId) throw new UsageError("--hive-id goes with --role hive");
+    const daemon =
+      this.role === "hive"
+        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
+        : startQueen({ port: this.port ?? 7833, bind: this.bind });
     const onSignal = () => void daemon.stop();
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);

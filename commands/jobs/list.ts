@@ -1,5 +1,6 @@
 import { Command } from "clipanion";
 import type { JobInfo } from "../../src/protocol/jobs.ts";
+import { formatTable } from "../../src/keeper/table.ts";
 import { QueenCommand } from "../queen-command.ts";
 
 export class JobsListCommand extends QueenCommand {
@@ -28,8 +29,6 @@ export class JobsListCommand extends QueenCommand {
 export function formatJobTable(jobs: JobInfo[]): string {
   const rows = jobs
     .sort((a, b) => a.created_at - b.created_at)
-    .map((j) => [j.job_id, j.operation, j.state, new Date(j.created_at).toISOString().slice(11, 19), j.error ?? ""]);
-  const head = ["JOB", "OPERATION", "STATE", "CREATED", "ERROR"];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+    .map((j) => [j.job_id, j.operation, j.state, new Date(j.created_at).toISOString().slice(11, 19), j.error]);
+  return formatTable(["JOB", "OPERATION", "STATE", "CREATED", "ERROR"], rows);
 }

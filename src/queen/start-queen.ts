@@ -1,38 +1,50 @@
 import { JobRegistry, type RegistryLimits } from "../jobs/job-registry.ts";
 import { jobRoutes } from "../jobs/job-routes.ts";
-import { executorFor } from "../jobs/dispatch.ts";
 import { narrate } from "../narration/narrate.ts";
 import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
-import { queenStatus } from "./queen-status.ts";
+import { createHive, type Hive } from "../hive/create-hive.ts";
+import type { RestartPolicy } from "../hive/restart-policy.ts";
+import { HiveDirectory } from "./hive-directory.ts";
+import { hiveRoutes } from "./hive-routes.ts";
+import { queenExecutor } from "./queen-handlers.ts";
 
 export interface QueenOptions {
   port: number;
   bind: string;
   limits?: Partial<RegistryLimits>;
+  /** Embed the local hive `localhost` (the default: one process for one machine). */
+  embedHive?: boolean;
+  restartPolicy?: RestartPolicy;
 }
 
 export interface RunningQueen extends RunningDaemon {
   registry: JobRegistry;
+  hives: HiveDirectory;
+  localHive?: Hive;
 }
 
-/** The queen: job server, hive registry, scheduler. */
+/** The queen: job server, hive directory, router; with the local hive embedded. */
 export function startQueen(opts: QueenOptions): RunningQueen {
   const startedAt = Date.now();
   const registry = new JobRegistry(opts.limits);
-  const hives = () => [] as { id: string; state: string }[];
-  const executor = executorFor({
-    status: () => queenStatus(registry, startedAt, hives),
-  });
+  const hives = new HiveDirectory();
+  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
+  if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
+  const executor = queenExecutor(registry, hives, startedAt);
+  const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
     port: opts.port,
     bind: opts.bind,
-    routes: [jobRoutes(registry, executor)],
+    routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
+    info: () => ({ hives: hives.list().length }),
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
+      hiveApi.stop();
       registry.cancelAll("the queen is shutting down");
+      await localHive?.shutdown();
     },
   });
   narrate("listening", `queen listening on ${daemon.url}`);
-  return { ...daemon, registry };
+  return { ...daemon, registry, hives, localHive };
 }

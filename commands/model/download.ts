@@ -1,0 +1,35 @@
+import { Command, Option } from "clipanion";
+import type { ModelRecord } from "../../src/model/model-record.ts";
+import { formatBytes } from "../../src/keeper/table.ts";
+import { QueenCommand } from "../queen-command.ts";
+import { hiveOption } from "../hive-option.ts";
+
+export class ModelDownloadCommand extends QueenCommand {
+  static paths = [["model", "download"]];
+  static usage = Command.Usage({
+    category: "Models",
+    description: "download a GGUF model onto a hive (a progress bar shows on a terminal)",
+    details: `
+      Sources: \`hf:ORG/REPO\` (Hugging Face; a sensible quantization is picked), \`hf:ORG/REPO:FILE.gguf\`,
+      an \`https://…/FILE.gguf\` URL, a local path, or \`demo:tiny\` (the built-in demo model, made
+      locally with random weights: it runs, but produces gibberish).
+
+      Downloads resume after an interruption; a model already present is not fetched again.
+    `,
+    examples: [
+      ["The demo model", "$0 model download demo:tiny"],
+      ["From Hugging Face", "$0 model download hf:TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF"],
+      ["A given file onto hive gpu1", "$0 model download hf:ORG/REPO:model.Q4_0.gguf --hive gpu1"],
+    ],
+  });
+
+  hive = hiveOption();
+  source = Option.String({ name: "source" });
+
+  run(): Promise<number> {
+    return this.follow({ operation: "model_download", hive_id: this.hive, model: this.source }, (r) => {
+      const m = r as ModelRecord;
+      return `${m.id}  ${m.architecture}  ${formatBytes(m.size_bytes)}  ${m.quantization}\n${m.path}`;
+    });
+  }
+}

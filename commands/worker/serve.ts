@@ -1,0 +1,79 @@
+import { basename } from "node:path";
+import { Command, Option, UsageError } from "clipanion";
+import * as t from "typanion";
+import { setLogWriter } from "../../src/narration/log-sink.ts";
+import { setNarrationActor } from "../../src/narration/narrate.ts";
+import { RbeeError } from "../../src/protocol/errors.ts";
+import { startWorkerServer } from "../../src/worker/server.ts";
+import { RbeeCommand } from "../rbee-command.ts";
+
+export class WorkerServeCommand extends RbeeCommand {
+  static paths = [["worker", "serve"]];
+  static usage = Command.Usage({
+    category: "Worker",
+    description: "run one model as a worker process in the foreground",
+    details: `
+      Loads one GGUF model with llama.cpp (node-llama-cpp) and serves it over HTTP on 127.0.0.1:
+      \`GET /health\`, \`GET /v1/info\` and \`POST /v1/inference\` (tokens streamed as SSE).
+      Hives start this command for you (\`rbee worker spawn\`); run it by hand to try a model.
+
+      \`--slots N\` lets N requests generate at once: they share each decode step (one llama.cpp
+      batch), so two streams cost far less than twice one. When every slot is busy the worker
+      answers 503 with Retry-After.
+
+      When the model is loaded it prints one JSON line on stdout,
+      \`{"event":"ready","port":…,"load_ms":…}\`; if loading fails it prints
+      \`{"event":"failed","error":{…}}\`, says why on stderr and exits 1. SIGTERM or Ctrl-C
+      stops it (exit 0). Log lines go to stderr.
+    `,
+    examples: [
+      ["Serve a model on port 7900", "$0 worker serve --model ~/models/tiny.gguf --port 7900"],
+      ["Two parallel slots, one thread", "$0 worker serve --model ./demo-tiny.gguf --model-id demo-tiny --port 7901 --slots 2 --threads 1"],
+    ],
+  });
+
+  model = Option.String("--model", { required: true, description: "path of the GGUF model file" });
+  modelId = Option.String("--model-id", { description: "name reported to clients (default: the file name without .gguf)" });
+  device = Option.String("--device", "cpu:0", { description: "device to run on (cpu:0)" });
+  port = Option.String("--port", { required: true, description: "port to listen on (workers use 7900 and up; 0 picks a free one)", validator: t.isNumber() });
+  slots = Option.String("--slots", "1", { description: "requests that can generate at the same time", validator: t.isNumber() });
+  threads = Option.String("--threads", { description: "CPU threads (default: 1 for tiny models, else all math cores)", validator: t.isNumber() });
+  ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's, at most 4096)", validator: t.isNumber() });
+
+  async run(): Promise<number> {
+    if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) throw new UsageError(`--port must be 0..65535, not ${this.port}`);
+    if (!Number.isInteger(this.slots) || this.slots < 1) throw new UsageError(`--slots must be 1 or more, not ${this.slots}`);
+    if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
+    setNarrationActor("worker");
+    setLogWriter((line) => process.stderr.write(`${line}\n`));
+    const server = await startWorkerServer({
+      modelPath: this.model,
+      modelId: this.modelId ?? basename(this.model).replace(/\.gguf$/i, ""),
+      device: this.device,
+      port: this.port,
+      slots: this.slots,
+      threads: this.threads,
+      contextSize: this.ctx,
+    });
+    let stopSignal!: () => void;
+    const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
+    // `on`, not `once`: signal-exit (pulled in by node-llama-cpp) re-raises a signal that has
+    // no listener left once handlers ran, which turns a clean stop into exit 143.
+    process.on("SIGINT", stopSignal);
+    process.on("SIGTERM", stopSignal);
+    try {
+      const { loadMs } = await server.ready.catch(async (err) => {
+        this.context.stdout.write(`${JSON.stringify({ event: "failed", ...RbeeError.from(err).toBody() })}\n`);
+        await server.stop();
+        throw err;
+      });
+      this.context.stdout.write(`${JSON.stringify({ event: "ready", port: server.port, load_ms: Math.round(loadMs) })}\n`);
+      await stopped;
+      await server.stop();
+    } finally {
+      process.off("SIGINT", stopSignal);
+      process.off("SIGTERM", stopSignal);
+    }
+    return 0;
+  }
+}

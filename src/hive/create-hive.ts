@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { executorFor } from "../jobs/dispatch.ts";
+import type { Executor } from "../jobs/job-runner.ts";
+import { ModelService } from "../model/model-service.ts";
+import { writeDemoModel } from "../model/gguf-writer.ts";
+import { detectCapabilities } from "./capabilities.ts";
+import { hiveHandlers } from "./hive-handlers.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
+import { WorkerPool } from "./worker-pool.ts";
+
+export interface HiveOptions {
+  hiveId: string;
+  restartPolicy?: RestartPolicy;
+}
+
+export interface Hive {
+  hiveId: string;
+  executor: Executor;
+  pool: WorkerPool;
+  models: ModelService;
+  /** Routes a hive adds besides the job API. */
+  routes: Hono;
+  shutdown: () => Promise<void>;
+}
+
+/** A hive's parts, shared by the standalone hive daemon and the queen's embedded one. */
+export function createHive(opts: HiveOptions): Hive {
+  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy);
+  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path) });
+  const routes = new Hono().get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }));
+  return {
+    hiveId: opts.hiveId,
+    executor: executorFor(hiveHandlers(opts.hiveId, pool, models)),
+    pool,
+    models,
+    routes,
+    shutdown: () => pool.stopAll(),
+  };
+}

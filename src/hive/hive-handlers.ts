@@ -1,0 +1,34 @@
+import { narrate } from "../narration/narrate.ts";
+import type { HandlerTable } from "../jobs/dispatch.ts";
+import type { ModelService } from "../model/model-service.ts";
+import { detectCapabilities } from "./capabilities.ts";
+import { inferOnHive } from "./hive-infer.ts";
+import type { WorkerPool } from "./worker-pool.ts";
+
+/** The operations a hive runs itself: devices, models, workers, inference. */
+export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelService): HandlerTable {
+  return {
+    hive_status: async () => {
+      const caps = await detectCapabilities();
+      narrate("hive_status", `hive ${hiveId}: ${caps.devices.map((d) => d.id).join(", ")}; ${pool.list().length} worker(s)`);
+      return { hive_id: hiveId, ...caps, workers: pool.list() };
+    },
+    worker_spawn: async (op) => {
+      const model = models.get(op.model);
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: op.device, slots: op.slots });
+      return worker.info();
+    },
+    worker_list: async () => pool.list(),
+    worker_get: async (op) => pool.get(op.worker_id).info(),
+    worker_stop: async (op) => pool.stop(op.worker_id),
+    model_download: async (op, { signal }) => models.download(op.model, { signal }),
+    model_list: async () => models.list(),
+    model_get: async (op) => models.get(op.model),
+    model_delete: async (op) => {
+      const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });
+      narrate("model_deleted", `deleted ${record.id}`);
+      return record;
+    },
+    infer: (op, { signal }) => inferOnHive(op, pool, models, signal),
+  };
+}

@@ -1,0 +1,31 @@
+import { narrate } from "../narration/narrate.ts";
+import { emitToken } from "../narration/emit.ts";
+import type { OperationOf } from "../protocol/operations.ts";
+import type { ModelService } from "../model/model-service.ts";
+import type { WorkerPool } from "./worker-pool.ts";
+import type { WorkerProcess } from "./worker-process.ts";
+import { streamFromWorker } from "./worker-inference.ts";
+
+/**
+ * `infer` on a hive: a ready worker for the model with a free slot (least busy first), or
+ * a new worker when there is none; the worker's tokens go into the job's stream as they come.
+ */
+export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal) {
+  let worker: WorkerProcess | undefined = pool.pickReady(op.model);
+  if (worker) {
+    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { worker_id: worker.spec.workerId });
+  } else {
+    const model = models.get(op.model);
+    narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
+    worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: "cpu:0", slots: 1 });
+  }
+  const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
+  worker.busy++;
+  try {
+    const done = await streamFromWorker(worker.url!, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal);
+    narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
+    return { worker_id: worker.spec.workerId, model: op.model, ...done };
+  } finally {
+    worker.busy--;
+  }
+}

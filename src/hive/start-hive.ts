@@ -1,0 +1,48 @@
+import { JobRegistry } from "../jobs/job-registry.ts";
+import { jobRoutes } from "../jobs/job-routes.ts";
+import { narrate } from "../narration/narrate.ts";
+import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
+import { createHive, type Hive } from "./create-hive.ts";
+import { startHeartbeat } from "./heartbeat.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
+
+export interface HiveDaemonOptions {
+  port: number;
+  bind: string;
+  hiveId: string;
+  /** Register with this queen and send heartbeats. */
+  queenUrl?: string;
+  /** The URL the queen should use for this hive (default: from bind and port). */
+  advertiseUrl?: string;
+  restartPolicy?: RestartPolicy;
+}
+
+export interface RunningHive extends RunningDaemon {
+  hive: Hive;
+}
+
+/** A hive on its own (`rbee serve --role hive`): what remote machines run. */
+export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
+  const registry = new JobRegistry();
+  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy });
+  let stopBeats = () => {};
+  const daemon = startDaemon({
+    role: "hive",
+    port: opts.port,
+    bind: opts.bind,
+    routes: [jobRoutes(registry, hive.executor), hive.routes],
+    info: () => ({ hive_id: opts.hiveId, workers: hive.pool.list().length }),
+    onShutdown: async () => {
+      narrate("shutdown", `hive ${opts.hiveId} shutting down`);
+      stopBeats();
+      registry.cancelAll("the hive is shutting down");
+      await hive.shutdown();
+    },
+  });
+  narrate("listening", `hive ${opts.hiveId} listening on ${daemon.url}`);
+  if (opts.queenUrl) {
+    const url = opts.advertiseUrl ?? daemon.url.replace("0.0.0.0", "127.0.0.1");
+    stopBeats = startHeartbeat(opts.queenUrl.replace(/\/+$/, ""), () => ({ hive_id: opts.hiveId, url, workers: hive.pool.list() }));
+  }
+  return { ...daemon, hive };
+}

@@ -1,0 +1,58 @@
+import { RbeeError, ErrorBody } from "../protocol/errors.ts";
+import { readSse } from "../keeper/sse-reader.ts";
+
+export interface InferenceBody {
+  prompt?: string;
+  messages?: { role: string; content: string }[];
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface InferenceDone {
+  tokens: number;
+  prompt_tokens?: number;
+  ttft_ms: number;
+  tokens_per_s: number;
+  finish_reason: string;
+}
+
+/**
+ * Sends one inference to a worker and relays its tokens as they arrive. Aborting the
+ * signal closes the connection, which makes the worker stop and free the slot.
+ */
+export async function streamFromWorker(url: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal): Promise<InferenceDone> {
+  let res: Response;
+  try {
+    res = await fetch(`${url}/v1/inference`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw new RbeeError("WORKER_UNREACHABLE", `cannot reach the worker at ${url}: ${(err as Error).message}`, "The worker may have crashed; see `rbee worker list`.", 502);
+  }
+  if (!res.ok) {
+    const parsed = ErrorBody.safeParse(await res.json().catch(() => ({})));
+    if (parsed.success) throw new RbeeError(parsed.data.error.code, parsed.data.error.message, parsed.data.error.hint, res.status);
+    throw new RbeeError("WORKER_ERROR", `the worker answered HTTP ${res.status}`, undefined, 502);
+  }
+  try {
+    for await (const msg of readSse(res.body!)) {
+      if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
+      else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;
+      else if (msg.event === "error") {
+        const { error } = ErrorBody.parse(JSON.parse(msg.data));
+        throw new RbeeError(error.code, error.message, error.hint, 500);
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    if (err instanceof RbeeError) throw err;
+    throw workerLost(url, err);
+  }
+  throw workerLost(url);
+}
+
+const workerLost = (url: string, cause?: unknown) =>
+  new RbeeError("WORKER_LOST", `the worker at ${url} stopped mid-stream${cause ? `: ${(cause as Error).message}` : ""}`, "It is restarted by policy; run the request again.", 502);

@@ -1,0 +1,74 @@
+import { randomBytes } from "node:crypto";
+import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
+import { WorkerProcess, type WorkerInfo } from "./worker-process.ts";
+
+export interface SpawnRequest {
+  modelId: string;
+  modelPath: string;
+  device: string;
+  slots: number;
+}
+
+/** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */
+export class WorkerPool {
+  private readonly workers = new Map<string, WorkerProcess>();
+
+  constructor(
+    readonly hiveId: string,
+    private readonly policy?: RestartPolicy,
+  ) {}
+
+  async spawn(req: SpawnRequest): Promise<WorkerProcess> {
+    const workerId = `wrk-${randomBytes(3).toString("hex")}`;
+    const worker = new WorkerProcess({ workerId, hiveId: this.hiveId, ...req }, this.policy);
+    this.workers.set(workerId, worker);
+    try {
+      await worker.start();
+    } catch (err) {
+      this.workers.delete(workerId);
+      throw err;
+    }
+    return worker;
+  }
+
+  list(): WorkerInfo[] {
+    return [...this.workers.values()].map((w) => w.info());
+  }
+
+  get(workerId: string): WorkerProcess {
+    const worker = this.workers.get(workerId);
+    if (!worker) throw new RbeeError("WORKER_NOT_FOUND", `no worker ${workerId} on hive ${this.hiveId}`, "See the workers with `rbee worker list`.", 404);
+    return worker;
+  }
+
+  async stop(workerId: string): Promise<WorkerInfo> {
+    const worker = this.get(workerId);
+    await worker.stop();
+    this.workers.delete(workerId);
+    return worker.info();
+  }
+
+  /** The least busy ready worker for a model that has a free slot, if any. */
+  pickReady(modelId: string): WorkerProcess | undefined {
+    let best: WorkerProcess | undefined;
+    for (const w of this.workers.values()) {
+      if (w.spec.modelId !== modelId || w.state !== "ready" || w.busy >= w.spec.slots) continue;
+      if (!best || w.busy < best.busy) best = w;
+    }
+    return best;
+  }
+
+  /** True while any worker (not stopped) has the model loaded or loading. */
+  uses(modelId: string): boolean {
+    for (const w of this.workers.values()) if (w.spec.modelId === modelId && w.state !== "stopped") return true;
+    return false;
+  }
+
+  async stopAll(): Promise<void> {
+    if (this.workers.size) narrate("workers_stopping", `stopping ${this.workers.size} worker(s)`);
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+}

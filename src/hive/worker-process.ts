@@ -1,0 +1,220 @@
+import { readFileSync } from "node:fs";
+import { execa, type ResultPromise } from "execa";
+import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { selfCommand } from "../lifecycle/self-command.ts";
+import { RestartTracker, type RestartPolicy } from "./restart-policy.ts";
+
+export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
+
+export interface WorkerSpec {
+  workerId: string;
+  hiveId: string;
+  modelId: string;
+  modelPath: string;
+  device: string;
+  slots: number;
+}
+
+export interface WorkerInfo {
+  worker_id: string;
+  hive_id: string;
+  model: string;
+  device: string;
+  state: WorkerState;
+  slots: number;
+  busy: number;
+  pid?: number;
+  port?: number;
+  url?: string;
+  rss_bytes?: number;
+  uptime_s?: number;
+  restarts: number;
+  load_ms?: number;
+  error?: string;
+}
+
+const LOAD_TIMEOUT_MS = 120_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * One supervised `rbee worker serve` process: spawn, wait for its ready line, restart
+ * it with backoff when it crashes, open the circuit after too many crashes, stop it by
+ * pid (SIGTERM, then SIGKILL after 5 s). Its output becomes narration.
+ */
+export class WorkerProcess {
+  state: WorkerState = "starting";
+  busy = 0;
+  pid?: number;
+  port?: number;
+  loadMs?: number;
+  error?: string;
+  private startedAt?: number;
+  private child?: ResultPromise;
+  private stopping = false;
+  private exited = false;
+  private readonly tracker: RestartTracker;
+  private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private restartTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(
+    readonly spec: WorkerSpec,
+    policy?: RestartPolicy,
+  ) {
+    this.tracker = new RestartTracker(policy);
+  }
+
+  get url(): string | undefined {
+    return this.port ? `http://127.0.0.1:${this.port}` : undefined;
+  }
+
+  /** Starts the process and resolves when the model is loaded (rejects when it cannot be). */
+  async start(): Promise<void> {
+    const { workerId, modelId, modelPath, device, slots } = this.spec;
+    this.state = "starting";
+    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
+    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true });
+    this.child = child;
+    this.exited = false;
+    this.pid = child.pid;
+    this.startedAt = Date.now();
+    narrate("worker_spawn", `spawned worker ${workerId} (pid ${child.pid}) for ${modelId} on ${device}`, { worker_id: workerId, pid: child.pid });
+    this.state = "loading";
+    narrate("worker_loading", `worker ${workerId} is loading ${modelId}`, { worker_id: workerId });
+
+    const ready = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    child.stdout?.setEncoding("utf8");
+    let pending = "";
+    child.stdout?.on("data", (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        this.onStdoutLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      for (const line of chunk.split("\n")) if (line.trim()) narrate("worker_output", line.trim(), { level: "debug", worker_id: workerId });
+    });
+    void child.then((result) => this.onExit(child, result.exitCode, result.signal));
+
+    const timer = setTimeout(() => this.settleReady(new RbeeError("WORKER_LOAD_TIMEOUT", `worker ${workerId} did not load ${modelId} within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS);
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onStdoutLine(line: string): void {
+    let msg: { event?: string; port?: number; load_ms?: number; error?: { code: string; message: string; hint?: string } };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      if (line.trim()) narrate("worker_output", line.trim(), { level: "debug", worker_id: this.spec.workerId });
+      return;
+    }
+    if (msg.event === "ready" && msg.port) {
+      this.port = msg.port;
+      this.loadMs = msg.load_ms;
+      this.state = "ready";
+      this.error = undefined;
+      narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms });
+      this.settleReady();
+    } else if (msg.event === "failed" && msg.error) {
+      this.settleReady(new RbeeError(msg.error.code, msg.error.message, msg.error.hint, 422));
+    }
+  }
+
+  private settleReady(error?: Error): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const w of waiters) (error ? w.reject(error) : w.resolve());
+    if (error && waiters.length && this.state !== "ready") {
+      // A worker that never loaded is not restarted: the spawn fails with the reason.
+      this.error = error.message;
+      this.state = "failed";
+      this.stopping = true;
+      if (!this.exited) this.child?.kill("SIGKILL");
+    }
+  }
+
+  private onExit(child: ResultPromise, code: number | undefined, signal: string | undefined): void {
+    if (child !== this.child) return;
+    this.exited = true;
+    this.port = undefined;
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    if (this.stopping) {
+      this.settleReady(new RbeeError("WORKER_EXITED", `worker ${this.spec.workerId} exited (${how}) before it was ready`));
+      if (this.state !== "failed") this.state = "stopped";
+      return;
+    }
+    const wasReady = this.state === "ready";
+    this.settleReady(new RbeeError("WORKER_EXITED", `worker ${this.spec.workerId} exited (${how}) while loading`));
+    if (!wasReady) return;
+    const decision = this.tracker.onCrash();
+    if (!decision.restart) {
+      this.state = "failed";
+      this.error = `circuit open: ${decision.reason}; not restarting`;
+      narrate("worker_circuit_open", `worker ${this.spec.workerId} ${decision.reason}: circuit open, not restarting it`, { level: "error", worker_id: this.spec.workerId });
+      return;
+    }
+    this.state = "restarting";
+    narrate("worker_crashed", `worker ${this.spec.workerId} crashed (${how}); restart ${decision.attempt} in ${decision.delayMs / 1000} s`, { level: "warn", worker_id: this.spec.workerId, attempt: decision.attempt });
+    this.restartTimer = setTimeout(() => {
+      this.start().catch((err) => narrate("worker_restart_failed", `worker ${this.spec.workerId} did not come back: ${(err as Error).message}`, { level: "error" }));
+    }, decision.delayMs);
+  }
+
+  /** Stops the process by its pid: SIGTERM, then SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || this.exited) {
+      if (this.state !== "failed") this.state = "stopped";
+      return;
+    }
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => {
+      narrate("worker_kill", `worker ${this.spec.workerId} ignored SIGTERM for ${STOP_GRACE_MS / 1000} s: killing it`, { level: "warn", worker_id: this.spec.workerId });
+      child.kill("SIGKILL");
+    }, STOP_GRACE_MS);
+    await child.catch(() => {});
+    clearTimeout(killer);
+    this.state = "stopped";
+    narrate("worker_stopped", `worker ${this.spec.workerId} stopped`, { worker_id: this.spec.workerId });
+  }
+
+  get restarts(): number {
+    return this.tracker.count;
+  }
+
+  info(): WorkerInfo {
+    return {
+      worker_id: this.spec.workerId,
+      hive_id: this.spec.hiveId,
+      model: this.spec.modelId,
+      device: this.spec.device,
+      state: this.state,
+      slots: this.spec.slots,
+      busy: this.busy,
+      restarts: this.restarts,
+      ...(this.pid && this.state !== "stopped" ? { pid: this.pid, rss_bytes: rssOf(this.pid) } : {}),
+      ...(this.port ? { port: this.port, url: this.url } : {}),
+      ...(this.startedAt && this.state !== "stopped" ? { uptime_s: Math.round((Date.now() - this.startedAt) / 1000) } : {}),
+      ...(this.loadMs !== undefined ? { load_ms: this.loadMs } : {}),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+}
+
+function rssOf(pid: number): number | undefined {
+  try {
+    const kb = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/);
+    return kb ? Number(kb[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

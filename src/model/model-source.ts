@@ -1,0 +1,161 @@
+import { statSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, resolve } from "node:path";
+import { RbeeError } from "../protocol/errors.ts";
+
+/**
+ * Where a model comes from. Parsed strictly up front so a bad string changes nothing and the
+ * user learns the accepted forms at once instead of after a failed network request.
+ */
+export type ModelSource =
+  | { kind: "hf"; repo: string; file?: string }
+  | { kind: "url"; url: string; file: string }
+  | { kind: "local"; path: string }
+  | { kind: "demo"; name: "tiny" };
+
+export const SOURCE_HINT =
+  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a path to a local .gguf file, demo:tiny";
+
+const MAX_SOURCE_LENGTH = 2048;
+// Hugging Face's own rules for repo names, minus anything that could walk out of a folder.
+const NAME_PART = /^[A-Za-z0-9._-]{1,96}$/;
+const FILE_PART = /^[A-Za-z0-9._-]{1,255}$/;
+// C0/C1 controls and the bidi overrides that can make a name read differently than it is.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function invalid(message: string): RbeeError {
+  return new RbeeError("INVALID_MODEL_SOURCE", message, SOURCE_HINT);
+}
+
+export function parseModelSource(input: string, cwd = process.cwd()): ModelSource {
+  if (typeof input !== "string" || input.trim() === "") throw invalid("the model source is empty");
+  if (input.length > MAX_SOURCE_LENGTH) throw invalid(`the model source is longer than ${MAX_SOURCE_LENGTH} characters`);
+  if (CONTROL.test(input)) throw invalid("the model source contains control characters");
+  const s = input.trim();
+
+  if (/^(\/|\.\/|\.\.\/|~\/)/.test(s)) return parseLocal(s, cwd);
+  if (s.startsWith("hf:")) return parseHf(s.slice(3));
+  if (/^https?:\/\//i.test(s)) return parseUrl(s);
+  if (s.startsWith("demo:")) {
+    if (s === "demo:tiny") return { kind: "demo", name: "tiny" };
+    throw invalid(`unknown demo model "${s.slice(5)}" (the only demo model is demo:tiny)`);
+  }
+  // Anything else that looks like "scheme:" is a typo of a supported form, not a file name.
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) throw invalid(`unsupported model source "${s}"`);
+  return parseLocal(s, cwd);
+}
+
+function parseHf(rest: string): ModelSource {
+  const [repo, file, ...extra] = rest.split(":");
+  if (extra.length) throw invalid(`"hf:${rest}" has more than one ':' after the repo`);
+  const parts = repo.split("/");
+  if (parts.length !== 2 || !parts.every(isSafeName)) {
+    throw invalid(`"${repo}" is not a Hugging Face repo name (ORG/REPO, letters, digits, '.', '_', '-')`);
+  }
+  if (file === undefined) return { kind: "hf", repo };
+  return { kind: "hf", repo, file: checkRepoFile(file) };
+}
+
+/** A file inside a repo may sit in sub-folders; every segment must be a plain name. */
+export function checkRepoFile(file: string): string {
+  const segments = file.split("/");
+  if (!segments.every((p) => FILE_PART.test(p) && !p.includes(".."))) {
+    throw invalid(`"${file}" is not a safe file name (letters, digits, '.', '_', '-', no '..')`);
+  }
+  if (!file.toLowerCase().endsWith(".gguf")) throw invalid(`"${file}" is not a .gguf file`);
+  return file;
+}
+
+function isSafeName(part: string): boolean {
+  return NAME_PART.test(part) && !part.includes("..") && part !== ".";
+}
+
+function parseUrl(s: string): ModelSource {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw invalid(`"${s}" is not a valid URL`);
+  }
+  // Credentials in a URL would end up in the catalog and in logs.
+  if (url.username || url.password) throw invalid("the URL must not contain a user name or password");
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw invalid(`plain http is only allowed for this machine (localhost); use https:// for ${url.hostname}`);
+  }
+  const file = decodeURIComponent(basename(url.pathname));
+  if (!file.toLowerCase().endsWith(".gguf")) throw invalid(`the URL must name a .gguf file, not "${file || url.pathname}"`);
+  return { kind: "url", url: url.href, file };
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+function parseLocal(s: string, cwd: string): ModelSource {
+  const path = s.startsWith("~/") ? resolve(homedir(), s.slice(2)) : resolve(cwd, s);
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new RbeeError("MODEL_FILE_MISSING", `no file at ${path}`, `check the path, or use another form (${SOURCE_HINT})`, 404);
+  }
+  if (!isFile) throw invalid(`${path} is not a regular file`);
+  return { kind: "local", path };
+}
+
+/** The canonical text of a source: what the catalog stores and what dedupes downloads. */
+export function formatModelSource(source: ModelSource): string {
+  switch (source.kind) {
+    case "hf":
+      return source.file ? `hf:${source.repo}:${source.file}` : `hf:${source.repo}`;
+    case "url":
+      return source.url;
+    case "local":
+      return source.path;
+    case "demo":
+      return `demo:${source.name}`;
+  }
+}
+
+/** The file name a source points at, when it names one (hf without a file needs a lookup). */
+export function sourceFileName(source: ModelSource): string | undefined {
+  switch (source.kind) {
+    case "hf":
+      return source.file ? basename(source.file) : undefined;
+    case "url":
+      return source.file;
+    case "local":
+      return basename(source.path);
+    case "demo":
+      return `demo-${source.name}.gguf`;
+  }
+}
+
+const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+/**
+ * A stable, filename-safe id from a file name: without `.gguf`, lowercased, anything outside
+ * [a-z0-9._-] turned into '-'. It names the file in the models folder too, so it must be safe.
+ */
+export function modelIdFromFileName(fileName: string): string {
+  const stem = basename(fileName).replace(/\.gguf$/i, "").toLowerCase();
+  const id = stem
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/\.{2,}/g, ".")
+    .replace(/^[._-]+/, "")
+    .slice(0, 128)
+    .replace(/[._-]+$/, "");
+  return validateModelId(id || "model");
+}
+
+export function validateModelId(id: string): string {
+  if (typeof id !== "string" || !MODEL_ID.test(id) || id.includes("..")) {
+    throw new RbeeError(
+      "INVALID_MODEL_ID",
+      `"${String(id).slice(0, 140)}" is not a model id`,
+      "model ids are lowercase letters, digits, '.', '_' and '-' (see `rbee model list`)",
+    );
+  }
+  return id;
+}

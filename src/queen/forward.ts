@@ -1,0 +1,49 @@
+import { DaemonClient } from "../keeper/daemon-client.ts";
+import { tryGetNarration } from "../narration/context.ts";
+import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import type { Operation } from "../protocol/operations.ts";
+
+/**
+ * Runs an operation on a remote hive: posts it to the hive's job API and relays the hive's
+ * events into the current (queen) job's stream, each narration marked with its origin.
+ * Cancelling the queen job cancels the hive job. The hive's result becomes ours.
+ */
+export async function forwardToHive(hiveId: string, baseUrl: string, op: Operation, signal: AbortSignal): Promise<unknown> {
+  const client = new DaemonClient(baseUrl, process.env.RBEE_API_TOKEN);
+  let created;
+  try {
+    created = await client.submit(op, AbortSignal.any([signal, AbortSignal.timeout(5_000)]));
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    const e = RbeeError.from(err);
+    if (e.code === "UNREACHABLE" || e.code === "TimeoutError" || e.code === "INTERNAL") {
+      throw new RbeeError("HIVE_UNREACHABLE", `hive ${hiveId} at ${baseUrl} does not answer: ${e.message}`, `Check it with \`rbee hive status --host ${hiveId}\`.`, 502);
+    }
+    throw e;
+  }
+  narrate("forwarded", `forwarded ${op.operation} to hive ${hiveId} (job ${created.job_id})`, { level: "debug", hive_job_id: created.job_id });
+  const onAbort = () => void client.cancel(created.job_id).catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+  const emit = tryGetNarration()?.emit;
+  let result: unknown;
+  try {
+    const outcome = await client.stream(created.job_id, {
+      signal,
+      onEvent: (event) => {
+        if (event.kind === "result") result = event.result;
+        else if (event.kind === "narration") emit?.({ ...event, origin: event.origin ?? hiveId, job_id: tryGetNarration()?.jobId });
+        else emit?.(event);
+      },
+    });
+    if (outcome.state === "failed") throw new RbeeError("HIVE_JOB_FAILED", outcome.error, undefined, 502);
+    if (outcome.state === "cancelled") throw new RbeeError("CANCELLED", `the job on hive ${hiveId} was cancelled`);
+    return result;
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    if (err instanceof RbeeError) throw err;
+    throw new RbeeError("HIVE_LOST", `lost hive ${hiveId} mid-job: ${(err as Error).message}`, `Check it with \`rbee hive list\`.`, 502);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}

@@ -1,0 +1,37 @@
+import type { HandlerTable } from "../jobs/dispatch.ts";
+import type { Executor } from "../jobs/job-runner.ts";
+import type { JobRegistry } from "../jobs/job-registry.ts";
+import { hiveIdOf, OPERATION_TARGET } from "../protocol/operations.ts";
+import { narrate } from "../narration/narrate.ts";
+import type { HiveDirectory } from "./hive-directory.ts";
+import { queenStatus } from "./queen-status.ts";
+import { executorFor } from "../jobs/dispatch.ts";
+
+/**
+ * The queen's executor: queen operations run here; every hive operation goes to its
+ * hive (in-process for the embedded one, forwarded with SSE relay otherwise). Adding an
+ * operation never touches this router.
+ */
+export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, startedAt: number, extra: HandlerTable = {}): Executor {
+  const toHive: Executor = (op, ctx) => {
+    if (OPERATION_TARGET[op.operation] !== "hive") return executorFor({})(op, ctx);
+    return hives.run(hiveIdOf(op) ?? "localhost", op, ctx);
+  };
+  const handlers: HandlerTable = {
+    status: () => queenStatus(registry, startedAt, () => hives.list().map((h) => ({ id: h.id, state: h.state }))),
+    hive_list: async () => {
+      const list = hives.list();
+      narrate("hive_list", `${list.length} hive(s): ${list.map((h) => `${h.id} (${h.state})`).join(", ")}`);
+      return list;
+    },
+    worker_list: async (op, ctx) => {
+      const targets = op.hive_id ? [op.hive_id] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
+      const lists = await Promise.all(targets.map((id) => hives.run(id, { operation: "worker_list", hive_id: id }, ctx) as Promise<unknown[]>));
+      return lists.flat();
+    },
+    // Scheduling across hives: the named hive, else the local one.
+    infer: (op, ctx) => hives.run(op.hive_id ?? "localhost", op, ctx),
+    ...extra,
+  };
+  return executorFor(handlers, toHive);
+}

@@ -1,0 +1,180 @@
+import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { StopMatcher, TokenText } from "./text-stream.ts";
+
+export interface Sampling {
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
+  seed: number;
+}
+
+export interface GenerationRequest {
+  tokens: Token[];
+  maxTokens: number;
+  sampling: Sampling;
+  stop: readonly string[];
+  signal: AbortSignal;
+  onText: (text: string) => void;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export interface GenerationResult {
+  tokens: number;
+  promptTokens: number;
+  ttftMs: number;
+  /** Decode speed after the first token (prefill excluded). */
+  tokensPerS: number;
+  finishReason: FinishReason;
+}
+
+interface Job {
+  req: GenerationRequest;
+  sequence: LlamaContextSequence;
+  text: TokenText;
+  stops: StopMatcher;
+  next: Token[];
+  generated: number;
+  startedAt: number;
+  firstTokenAt?: number;
+  resolve: (r: GenerationResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Runs every active generation of one context in lockstep: each tick, every active sequence
+ * gets one `controlledEvaluate` call, all issued in the same turn of the event loop, so
+ * node-llama-cpp puts them in ONE llama.cpp batch (its own `evaluate` loops would take turns
+ * instead). A request that arrives mid-way joins at the next tick, its prompt prefill
+ * riding in the same batch as the others' next token.
+ */
+export class BatchScheduler {
+  private readonly free: LlamaContextSequence[];
+  private readonly active = new Set<Job>();
+  private readonly clearing = new Set<Promise<void>>();
+  private looping: Promise<void> | undefined;
+  /** Ticks run and tokens produced since start: the proof that streams shared steps. */
+  steps = 0;
+  tokensGenerated = 0;
+
+  constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
+    this.free = Array.from({ length: slots }, () => context.getSequence());
+  }
+
+  get busy(): number {
+    return this.slots - this.free.length;
+  }
+
+  /** Tokens one sequence can hold (prompt + generated). */
+  get sequenceContextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** Reserve a slot now (or null when all are busy), so a 503 can be answered at once. */
+  acquire(): LlamaContextSequence | null {
+    return this.free.pop() ?? null;
+  }
+
+  generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
+    return new Promise((resolve, reject) => {
+      this.active.add({
+        req, sequence, resolve, reject,
+        text: new TokenText(this.model),
+        stops: new StopMatcher(req.stop),
+        next: req.tokens,
+        generated: 0,
+        startedAt: performance.now(),
+      });
+      void this.loop();
+    });
+  }
+
+  /** Resolves once no generation is running (after cancelling them, before disposing). */
+  async idle(): Promise<void> {
+    while (this.looping || this.clearing.size) await Promise.all([this.looping, ...this.clearing]);
+  }
+
+  private loop(): Promise<void> {
+    this.looping ??= this.run().finally(() => {
+      this.looping = undefined;
+    });
+    return this.looping;
+  }
+
+  private async run(): Promise<void> {
+    while (this.active.size) {
+      for (const job of this.active) if (job.req.signal.aborted) this.finish(job, "cancelled");
+      const running = [...this.active];
+      if (!running.length) break;
+      // Issued synchronously, one per sequence: node-llama-cpp batches them into one decode.
+      const outcomes = await Promise.allSettled(running.map((job) => job.sequence.controlledEvaluate(this.input(job))));
+      this.steps++;
+      running.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.status === "rejected") return this.fail(job, outcome.reason);
+        this.accept(job, outcome.value.at(-1)?.next.token ?? null);
+      });
+    }
+  }
+
+  private input(job: Job): ControlledEvaluateInputItem[] {
+    const { temperature, topP, topK, seed } = job.req.sampling;
+    // A fresh sampler is made per call: vary the seed per step or every step draws alike.
+    const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
+    const last: ControlledEvaluateInputItem = [
+      job.next.at(-1)!,
+      { generateNext: { token: true, options: { temperature, topP, topK, seed: stepSeed } } },
+    ];
+    return [...job.next.slice(0, -1), last];
+  }
+
+  private accept(job: Job, token: Token | null): void {
+    if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
+    job.generated++;
+    this.tokensGenerated++;
+    job.firstTokenAt ??= performance.now();
+    const { text, stopped } = job.stops.push(job.text.push(token));
+    if (text) job.req.onText(text);
+    if (stopped) return this.finish(job, "stop", false);
+    job.next = [token];
+    const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
+    if (job.generated >= job.req.maxTokens || full) this.finish(job, "length");
+  }
+
+  private finish(job: Job, finishReason: FinishReason, flush = true): void {
+    if (flush && finishReason !== "cancelled") {
+      const rest = job.stops.push(job.text.flush()).text + job.stops.flush();
+      if (rest) job.req.onText(rest);
+    }
+    const end = performance.now();
+    const first = job.firstTokenAt ?? end;
+    const decodeS = (end - first) / 1000;
+    job.resolve({
+      tokens: job.generated,
+      promptTokens: job.req.tokens.length,
+      ttftMs: first - job.startedAt,
+      tokensPerS: job.generated > 1 && decodeS > 0 ? (job.generated - 1) / decodeS : 0,
+      finishReason,
+    });
+    this.release(job);
+  }
+
+  private fail(job: Job, err: unknown): void {
+    job.reject(err);
+    this.release(job);
+  }
+
+  private release(job: Job): void {
+    this.active.delete(job);
+    // The slot is usable again only once its memory is cleared.
+    const cleared: Promise<void> = job.sequence
+      .clearHistory()
+      .catch(() => {})
+      .then(() => {
+        this.clearing.delete(cleared);
+        this.free.push(job.sequence);
+      });
+    this.clearing.add(cleared);
+  }
+}

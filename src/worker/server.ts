@@ -1,0 +1,117 @@
+import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { BatchScheduler } from "./batch-scheduler.ts";
+import { errorResponse, handleInference } from "./inference-route.ts";
+import { loadWorkerModel, type LoadedModel } from "./model-loader.ts";
+
+export interface WorkerServerOptions {
+  modelPath: string;
+  modelId: string;
+  device?: string;
+  port: number;
+  /** Loopback unless told otherwise. */
+  host?: string;
+  slots?: number;
+  threads?: number;
+  /** Tokens per slot. */
+  contextSize?: number;
+}
+
+export interface WorkerServer {
+  url: string;
+  port: number;
+  /** Resolves once the model is loaded (rejects with the reason when it cannot be). */
+  ready: Promise<{ loadMs: number }>;
+  stop(): Promise<void>;
+}
+
+type State =
+  | { status: "loading" }
+  | { status: "ready"; loaded: LoadedModel; scheduler: BatchScheduler }
+  | { status: "failed"; error: RbeeError };
+
+/**
+ * The worker's HTTP face: one model, `slots` parallel generations batched together.
+ * It listens first and loads after, so a supervisor polling /health sees "loading".
+ */
+export async function startWorkerServer(opts: WorkerServerOptions): Promise<WorkerServer> {
+  const device = opts.device ?? "cpu:0";
+  const slots = opts.slots ?? 1;
+  if (!Number.isInteger(slots) || slots < 1) throw new RbeeError("INVALID_SLOTS", `Slots must be a whole number ≥ 1, not ${slots}.`, "Use --slots 1 or more.");
+  let state: State = { status: "loading" };
+  const stopping = new AbortController();
+
+  const server = Bun.serve({
+    hostname: opts.host ?? "127.0.0.1",
+    port: opts.port,
+    // Token streams can pause longer than Bun's 10 s default (a long prefill on a big model).
+    idleTimeout: 0,
+    maxRequestBodySize: 2 * 1024 * 1024,
+    async fetch(req) {
+      const { pathname } = new URL(req.url);
+      try {
+        if (req.method === "GET" && pathname === "/health") {
+          if (state.status === "failed") return Response.json({ status: "failed", ...state.error.toBody() }, { status: 500 });
+          return Response.json({ status: state.status });
+        }
+        if (req.method === "GET" && pathname === "/v1/info") {
+          const s = state.status === "ready" ? state.scheduler : undefined;
+          return Response.json({
+            model: opts.modelId,
+            device,
+            slots,
+            busy: s?.busy ?? 0,
+            pid: process.pid,
+            status: state.status,
+            threads: state.status === "ready" ? state.loaded.threads : undefined,
+            context_size: s?.sequenceContextSize,
+            decode_steps: s?.steps ?? 0,
+            tokens_generated: s?.tokensGenerated ?? 0,
+          });
+        }
+        if (req.method === "POST" && pathname === "/v1/inference") {
+          if (state.status === "loading") {
+            throw new RbeeError("WORKER_LOADING", "The model is still loading.", "Retry in a moment.", 503);
+          }
+          if (state.status === "failed") throw state.error;
+          return await handleInference(req, state.loaded, state.scheduler, opts.modelId, stopping.signal);
+        }
+        throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference.", 404);
+      } catch (err) {
+        const e = RbeeError.from(err);
+        return errorResponse(e, e.status === 503 ? { "retry-after": "1" } : {});
+      }
+    },
+  });
+
+  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize }).then(
+    (loaded) => {
+      state = { status: "ready", loaded, scheduler: new BatchScheduler(loaded.model, loaded.context, slots) };
+      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s))`);
+      return { loadMs: loaded.loadMs };
+    },
+    (err) => {
+      const error = RbeeError.from(err);
+      state = { status: "failed", error };
+      narrate("worker_load_failed", error.message, { level: "error" });
+      throw error;
+    },
+  );
+  // Callers that never await `ready` must not crash the process on a failed load.
+  ready.catch(() => {});
+
+  return {
+    url: `http://${server.hostname}:${server.port}`,
+    port: server.port!,
+    ready,
+    async stop() {
+      stopping.abort();
+      await server.stop(true);
+      await ready.catch(() => {});
+      if (state.status === "ready") {
+        await state.scheduler.idle();
+        await state.loaded.dispose();
+      }
+    },
+  };
+}

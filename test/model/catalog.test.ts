@@ -1,0 +1,63 @@
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { modelsDir } from "../../src/config/paths.ts";
+import { closeCatalogs, openCatalog } from "../../src/model/catalog.ts";
+import type { ModelRecord } from "../../src/model/model-record.ts";
+import { freshHome } from "./fixtures.ts";
+
+function record(id: string, extra: Partial<ModelRecord> = {}): ModelRecord {
+  return {
+    id,
+    source: `hf:org/repo:${id}.gguf`,
+    path: join(modelsDir(), `${id}.gguf`),
+    size_bytes: 1234,
+    sha256: null,
+    architecture: "llama",
+    parameters: 1_100_000_000,
+    context_length: 2048,
+    quantization: "Q4_K_M",
+    added_at: "2025-01-01T00:00:00.000Z",
+    ...extra,
+  };
+}
+
+describe("model catalog", () => {
+  let home: Awaited<ReturnType<typeof freshHome>>;
+  beforeEach(async () => {
+    home = await freshHome();
+  });
+  afterEach(async () => {
+    await home.restore();
+  });
+
+  it("stores, replaces, lists and removes records in catalog.db under the models folder", () => {
+    const catalog = openCatalog();
+    expect(existsSync(join(modelsDir(), "catalog.db"))).toBe(true);
+    expect(openCatalog()).toBe(catalog);
+    catalog.upsert(record("b"));
+    catalog.upsert(record("a", { sha256: "ab", context_length: null }));
+    catalog.upsert(record("b", { size_bytes: 99 }));
+    expect(catalog.list().map((r) => [r.id, r.size_bytes])).toEqual([
+      ["a", 1234],
+      ["b", 99],
+    ]);
+    expect(catalog.get("a")).toEqual(record("a", { sha256: "ab", context_length: null }));
+    expect(catalog.get("zzz")).toBeUndefined();
+    expect(catalog.findBySourcePrefix("hf:org/repo:").length).toBe(2);
+    expect(catalog.findBySourcePrefix("hf:org/rep_:").length).toBe(0);
+    expect(catalog.remove("a")).toBe(true);
+    expect(catalog.remove("a")).toBe(false);
+    expect(catalog.list().map((r) => r.id)).toEqual(["b"]);
+  });
+
+  it("keeps records across processes (reopened) in WAL mode", () => {
+    openCatalog().upsert(record("kept"));
+    closeCatalogs();
+    expect(openCatalog().get("kept")?.parameters).toBe(1_100_000_000);
+    const db = new Database(join(modelsDir(), "catalog.db"), { readonly: true });
+    expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+    db.close();
+  });
+});

@@ -1,0 +1,90 @@
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RbeeError } from "../../src/protocol/errors.ts";
+import { formatModelSource, modelIdFromFileName, parseModelSource, validateModelId } from "../../src/model/model-source.ts";
+
+function rejection(fn: () => unknown): RbeeError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RbeeError);
+    return err as RbeeError;
+  }
+  throw new Error("expected an error");
+}
+
+describe("parseModelSource", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "rbee-src-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("accepts every documented form", async () => {
+    await writeFile(join(dir, "My-Model.Q4_0.gguf"), "x");
+    expect(parseModelSource("hf:TheBloke/TinyLlama-1.1B-GGUF")).toEqual({ kind: "hf", repo: "TheBloke/TinyLlama-1.1B-GGUF" });
+    expect(parseModelSource("hf:org/repo:sub/model.Q4_K_M.gguf")).toEqual({ kind: "hf", repo: "org/repo", file: "sub/model.Q4_K_M.gguf" });
+    expect(parseModelSource("https://example.com/m/x.gguf?sig=1")).toEqual({ kind: "url", url: "https://example.com/m/x.gguf?sig=1", file: "x.gguf" });
+    expect(parseModelSource("http://127.0.0.1:9/x.gguf")).toMatchObject({ kind: "url", file: "x.gguf" });
+    expect(parseModelSource("http://localhost/x.gguf")).toMatchObject({ kind: "url" });
+    expect(parseModelSource("demo:tiny")).toEqual({ kind: "demo", name: "tiny" });
+    expect(parseModelSource(join(dir, "My-Model.Q4_0.gguf"))).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+    expect(parseModelSource("./My-Model.Q4_0.gguf", dir)).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+    expect(parseModelSource("My-Model.Q4_0.gguf", dir)).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+  });
+
+  it.each([
+    ["", "empty"],
+    ["hf:org/repo\n", "control"],
+    ["hf:org/re\u0000po", "control"],
+    ["hf:org/\u202erepo", "control"],
+    ["hf:org", "repo name"],
+    ["hf:org/repo/extra", "repo name"],
+    ["hf:../repo", "repo name"],
+    ["hf:org/re..po", "repo name"],
+    ["hf:org/rep o", "repo name"],
+    ["hf:org/repo:../../etc/passwd.gguf", "safe file name"],
+    ["hf:org/repo:model.bin", "not a .gguf"],
+    ["hf:org/repo:a.gguf:b", "more than one"],
+    ["http://example.com/x.gguf", "plain http"],
+    ["https://user:pw@example.com/x.gguf", "user name"],
+    ["https://example.com/x.bin", ".gguf file"],
+    ["ftp://example.com/x.gguf", "unsupported"],
+    ["demo:huge", "demo"],
+  ])("rejects %j with INVALID_MODEL_SOURCE and the accepted forms", (input, words) => {
+    const err = rejection(() => parseModelSource(input, dir));
+    expect(err.code).toBe("INVALID_MODEL_SOURCE");
+    expect(err.message).toContain(words);
+    expect(err.hint).toContain("hf:ORG/REPO");
+  });
+
+  it("rejects a missing local file and a folder", async () => {
+    expect(rejection(() => parseModelSource(join(dir, "nope.gguf"))).code).toBe("MODEL_FILE_MISSING");
+    await mkdir(join(dir, "folder.gguf"));
+    expect(rejection(() => parseModelSource(join(dir, "folder.gguf"))).message).toContain("not a regular file");
+  });
+
+  it("formats sources canonically", () => {
+    expect(formatModelSource(parseModelSource("hf:a/b:c.gguf"))).toBe("hf:a/b:c.gguf");
+    expect(formatModelSource(parseModelSource(" demo:tiny "))).toBe("demo:tiny");
+  });
+});
+
+describe("model ids", () => {
+  it("derives stable filename-safe ids from file names", () => {
+    expect(modelIdFromFileName("TinyLlama-1.1B-Chat-v1.0.Q4_K_M.gguf")).toBe("tinyllama-1.1b-chat-v1.0.q4_k_m");
+    expect(modelIdFromFileName("sub/My Model (v2).GGUF")).toBe("my-model-v2");
+    expect(modelIdFromFileName("..weird...name.gguf")).toBe("weird.name");
+  });
+
+  it("validates ids", () => {
+    expect(validateModelId("demo-tiny")).toBe("demo-tiny");
+    for (const bad of ["", "../x", "a/b", "A", "x..y", "-x", "a".repeat(129)]) {
+      expect(rejection(() => validateModelId(bad)).code).toBe("INVALID_MODEL_ID");
+    }
+  });
+});
