@@ -97,7 +97,8 @@ async function uploadBinary(s: HiveSession, binaryPath: string, sha256: string):
   const tmpName = `.rbee.tmp-${randomBytes(6).toString("hex")}`;
   const tmpRel = `${REMOTE_REL.binDir}/${tmpName}`;
   const tmp = `${R.binDir}/${shellQuote(tmpName)}`;
-  await s.sh("creating ~/.local/bin", `mkdir -p ${R.binDir}`);
+  // Temp files of installs cut off an hour ago or more (abort, lost connection) go first.
+  await s.sh("creating ~/.local/bin", `mkdir -p ${R.binDir} || exit 1; find ${R.binDir} -maxdepth 1 -name '.rbee.tmp-*' -mmin +60 -exec rm -f {} + 2>/dev/null; exit 0`);
   const total = statSync(binaryPath).size;
   narrate("hive_upload_start", `uploading ${binaryPath} (${mb(total)}) to ${alias}:~/${tmpRel}`, { progress: { current: 0, total, unit: "bytes" } });
   try {
