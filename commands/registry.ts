@@ -10,6 +10,9 @@ import { ModelDeleteCommand } from "./model/delete.ts";
 import { ModelDownloadCommand } from "./model/download.ts";
 import { ModelGetCommand } from "./model/get.ts";
 import { ModelListCommand } from "./model/list.ts";
+import { QueenStartCommand } from "./queen/start.ts";
+import { QueenStatusCommand } from "./queen/status.ts";
+import { QueenStopCommand } from "./queen/stop.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
 import { WorkerGetCommand } from "./worker/get.ts";
@@ -38,4 +41,7 @@ export const commands: CommandClass[] = [
   WorkerStopCommand,
   WorkerServeCommand,
   HiveListCommand,
+  QueenStartCommand,
+  QueenStopCommand,
+  QueenStatusCommand,
 ];

@@ -24,11 +24,7 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     model_download: async (op, { signal }) => models.download(op.model, { signal }),
     model_list: async () => models.list(),
     model_get: async (op) => models.get(op.model),
-    model_delete: async (op) => {
-      const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });
-      narrate("model_deleted", `deleted ${record.id}`);
-      return record;
-    },
+    model_delete: (op) => models.delete(op.model, { inUse: (id) => pool.uses(id) }),
     infer: (op, { signal }) => inferOnHive(op, pool, models, signal),
   };
 }
