@@ -18,13 +18,15 @@ export interface InstallOptions extends HiveSshOptions {
   timeoutMs?: number;
 }
 
+/** Wire-shaped (snake_case), a superset of lifecycle's InstallResponse. */
 export interface InstallResult {
   alias: string;
+  /** Where the binary lives on the remote machine: ~/.local/bin/rbee. */
+  path: string;
   version: string;
   sha256: string;
   uploaded: boolean;
-  tokenCreated: boolean;
-  binary: string;
+  token_created: boolean;
 }
 
 export const INSTALL_TIMEOUT_MS = 5 * 60_000;
@@ -64,9 +66,9 @@ export async function installIn(s: HiveSession, opts: InstallOptions): Promise<I
 
   const version = (await s.sh("rbee --version", `${R.binary} --version`)).trim();
   narrate("hive_install_version", `${tilde("binary")} --version on ${alias}: ${version}`, { version });
-  const tokenCreated = await provisionHiveToken(s, opts.env);
+  const token_created = await provisionHiveToken(s, opts.env);
   narrate("hive_installed", `rbee ${version} is installed on ${alias}`, { version });
-  return { alias, version, sha256, uploaded, tokenCreated, binary: tilde("binary") };
+  return { alias, path: tilde("binary"), version, sha256, uploaded, token_created };
 }
 
 function defaultBinary(): string {

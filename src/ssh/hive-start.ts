@@ -1,3 +1,4 @@
+import type { DaemonHandle } from "../lifecycle/daemon-types.ts";
 import { narrate } from "../narration/narrate.ts";
 import { withTimeout } from "../narration/with-timeout.ts";
 import { RbeeError } from "../protocol/errors.ts";
@@ -17,14 +18,13 @@ export interface StartOptions extends HiveSshOptions {
   reuseLauncher?: boolean;
 }
 
-/** Like the lifecycle contract's DaemonHandle: did we start it (and so own its cleanup)? */
-export interface RemoteHiveHandle {
+/**
+ * A lifecycle DaemonHandle (name, base_url, pid, started_by_us) plus the alias and how it was
+ * started. base_url is the hive's address as seen on the remote machine (it binds loopback).
+ */
+export interface RemoteHiveHandle extends DaemonHandle {
   alias: string;
-  startedByUs: boolean;
-  pid?: number;
   manager?: HiveManager;
-  /** The hive's address on the remote machine (reached through SSH forwards). */
-  url: string;
 }
 
 export const HIVE_READY_TIMEOUT_MS = 30_000;
@@ -36,13 +36,13 @@ export function startHive(alias: string, opts: StartOptions = {}): Promise<Remot
 
 export async function startIn(s: HiveSession, opts: StartOptions): Promise<RemoteHiveHandle> {
   const alias = s.host.alias;
-  const url = `http://127.0.0.1:${s.host.hivePort}`;
+  const base = { name: `hive@${alias}`, alias, base_url: `http://127.0.0.1:${s.host.hivePort}` };
   const state = await readRemoteState(s);
   if (!state.installed) throw new RbeeError("HIVE_NOT_INSTALLED", `rbee is not installed on ${alias}`, `Run \`rbee hive install --host ${alias}\` first.`);
   if (!state.tokenPresent) throw new RbeeError("HIVE_TOKEN_MISSING", `${alias} has no hive API token (${tilde("token")})`, `Run \`rbee hive install --host ${alias}\` again.`);
   if (state.pid || (await hiveHealthy(s))) {
     narrate("hive_start_running", `the hive on ${alias} is already running${state.pid ? ` (pid ${state.pid})` : ""}`, { pid: state.pid });
-    return { alias, startedByUs: false, url, ...(state.pid ? { pid: state.pid } : {}) };
+    return { ...base, started_by_us: false, ...(state.pid ? { pid: state.pid } : {}) };
   }
 
   const queenUrl = opts.queenUrl !== undefined ? validateQueenUrl(opts.queenUrl) : state.queenUrl;
@@ -57,7 +57,7 @@ export async function startIn(s: HiveSession, opts: StartOptions): Promise<Remot
   const pid = manager === "systemd" ? await startWithSystemd(s) : await startWithNohup(s);
   await waitHealthy(s, pid, manager, opts.readyTimeoutMs ?? HIVE_READY_TIMEOUT_MS);
   narrate("hive_started", `the hive on ${alias} is running (pid ${pid})`, { pid, manager });
-  return { alias, startedByUs: true, pid, manager, url };
+  return { ...base, started_by_us: true, pid, manager };
 }
 
 async function startWithSystemd(s: HiveSession): Promise<number> {

@@ -14,9 +14,9 @@ export interface StopOptions extends HiveSshOptions {
 
 export interface StopResult {
   alias: string;
-  wasRunning: boolean;
+  was_running: boolean;
   pid?: number;
-  stoppedBy?: "shutdown" | "systemctl" | "sigterm" | "sigkill";
+  stopped_by?: "shutdown" | "systemctl" | "sigterm" | "sigkill";
 }
 
 const GRACE_MS = 5_000;
@@ -39,12 +39,12 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
   if (!state.pid && !healthy) {
     await s.shStatus(`rm -f ${R.pidFile}`);
     narrate("hive_stop_idle", `the hive on ${alias} is not running`);
-    return { alias, wasRunning: false };
+    return { alias, was_running: false };
   }
   const pid = state.pid ?? (await hiveInfo(s, opts.env)).info?.pid;
   narrate("hive_stop", `stopping the hive on ${alias}${pid ? ` (pid ${pid})` : ""}`, { pid });
 
-  let stoppedBy: StopResult["stoppedBy"];
+  let stoppedBy: StopResult["stopped_by"];
   if (healthy) {
     const res = await requestOverSsh(s.conn, s.host.hivePort, { method: "POST", path: "/v1/shutdown", token: readLocalHiveToken(alias, opts.env), signal: s.signal }).catch(
       (err) => ({ status: 0, body: String(err?.message ?? err) }),
@@ -56,7 +56,7 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
     // Healthy but no pid we can see (another user's process?): all we could do was ask.
     const gone = await waitUntil(s, grace, async () => !(await hiveHealthy(s, 1_000)));
     narrate(gone ? "hive_stopped" : "hive_stop_failed", gone ? `the hive on ${alias} stopped` : `the hive on ${alias} still answers`, { level: gone ? "info" : "warn" });
-    return { alias, wasRunning: true, ...(gone ? { stoppedBy: "shutdown" as const } : {}) };
+    return { alias, was_running: true, ...(gone ? { stopped_by: "shutdown" as const } : {}) };
   }
 
   if (healthy && (await waitGone(s, pid, grace))) stoppedBy = "shutdown";
@@ -76,7 +76,7 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
   }
   await s.shStatus(`rm -f ${R.pidFile}`);
   narrate("hive_stopped", `the hive on ${alias} stopped (${stoppedBy})`, { pid, stopped_by: stoppedBy });
-  return { alias, wasRunning: true, pid, stoppedBy };
+  return { alias, was_running: true, pid, stopped_by: stoppedBy };
 }
 
 /** Waits on the remote side (one round trip) until pid is no longer an rbee serve; true if gone. */

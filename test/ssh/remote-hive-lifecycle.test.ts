@@ -46,7 +46,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
   it("given an installed hive, when starting, then /health answers through the SSH forward and the pid is recorded", async () => {
     const { result, error, events } = await narrated(() => startHive(sshd.alias, { env: env(), queenUrl: "http://127.0.0.1:7833", serveArgs }));
     expect(error).toBeUndefined();
-    expect(result).toMatchObject({ alias: sshd.alias, startedByUs: true, manager: "nohup", url: `http://127.0.0.1:${hivePort}` });
+    expect(result).toMatchObject({ alias: sshd.alias, name: `hive@${sshd.alias}`, started_by_us: true, manager: "nohup", base_url: `http://127.0.0.1:${hivePort}` });
     expect((await remote("cat ~/.local/state/rbee/hive.pid")).trim()).toBe(String(result!.pid));
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(["hive_start", "hive_health", "hive_started"]));
     // The token reaches the hive through its environment, never its command line.
@@ -57,14 +57,14 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
 
   it("given a running hive, when starting again, then it is found running and left alone", async () => {
     const { result } = await narrated(() => startHive(sshd.alias, { env: env(), serveArgs }));
-    expect(result).toMatchObject({ startedByUs: false });
+    expect(result).toMatchObject({ started_by_us: false });
   });
 
   it("given a running hive, when asking its status, then version, pid and uptime come from /v1/info", async () => {
     const status = await hiveStatus(sshd.alias, { env: env() });
     expect(status).toMatchObject({ installed: true, running: true, manager: "nohup", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(status.pid).toBeGreaterThan(0);
-    expect(status.uptimeS).toBeGreaterThanOrEqual(0);
+    expect(status.uptime_s).toBeGreaterThanOrEqual(0);
   });
 
   it("given a running hive, when uninstalling without force, then it is refused and nothing is removed", async () => {
@@ -85,7 +85,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
 
   it("given a running hive, when stopping, then it shuts down through /v1/shutdown", async () => {
     const { result, events } = await narrated(() => stopHive(sshd.alias, { env: env() }));
-    expect(result).toMatchObject({ wasRunning: true, stoppedBy: "shutdown" });
+    expect(result).toMatchObject({ was_running: true, stopped_by: "shutdown" });
     expect(events.map((e) => e.action)).toContain("hive_stop_requested");
     expect(await hiveStatus(sshd.alias, { env: env() })).toMatchObject({ running: false, installed: true });
     expect((await remote("test -e ~/.local/state/rbee/hive.pid || echo gone")).trim()).toBe("gone");
@@ -96,7 +96,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
     const pid = (await remote(`mkdir -p ~/.local/state/rbee; nohup ~/.local/bin/rbee serve --port ${otherPort} >/dev/null 2>&1 </dev/null & echo $! > ~/.local/state/rbee/hive.pid; echo $!`)).trim();
     await expect.poll(() => remote(`tr '\\0' ' ' < /proc/${pid}/cmdline`), { timeout: 10_000 }).toContain("rbee serve");
     const { result } = await narrated(() => stopHive(sshd.alias, { env: env(), graceMs: 2_000 }));
-    expect(result).toMatchObject({ wasRunning: true, pid: Number(pid), stoppedBy: "sigterm" });
+    expect(result).toMatchObject({ was_running: true, pid: Number(pid), stopped_by: "sigterm" });
     // Reaping is up to the remote init; a dead process may linger as a zombie for a moment.
     await expect.poll(async () => (await remote(`kill -0 ${pid} 2>/dev/null || echo gone`)).trim(), { timeout: 10_000 }).toBe("gone");
   });

@@ -29,7 +29,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("hive install over SSH 
   it("given a fresh machine, when installing, then the binary runs there and the API token is 0600 on both sides", async () => {
     const { result, error, events } = await narrated(() => installHive(sshd.alias, { binaryPath: BINARY, env: sshd.env }));
     expect(error).toBeUndefined();
-    expect(result).toMatchObject({ alias: sshd.alias, uploaded: true, tokenCreated: true, binary: "~/.local/bin/rbee" });
+    expect(result).toMatchObject({ alias: sshd.alias, uploaded: true, token_created: true, path: "~/.local/bin/rbee" });
     expect(result!.version).toMatch(/^\d+\.\d+\.\d+/);
 
     // The story: every step, with byte progress on the upload.
@@ -53,7 +53,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("hive install over SSH 
   it("given the same build already installed, when installing again, then the upload is skipped and the token kept", async () => {
     const before = (await remote("cat ~/.config/rbee/hive.token")).trim();
     const { result, events } = await narrated(() => installHive(sshd.alias, { binaryPath: BINARY, env: sshd.env }));
-    expect(result).toMatchObject({ uploaded: false, tokenCreated: false });
+    expect(result).toMatchObject({ uploaded: false, token_created: false });
     expect(events.some((e) => e.action === "hive_install_skip" && /already installed/.test(e.human))).toBe(true);
     expect((await remote("cat ~/.config/rbee/hive.token")).trim()).toBe(before);
   });
