@@ -11,7 +11,8 @@ export function validateQueenUrl(value: string): string {
   } catch {
     throw new RbeeError("INVALID_QUEEN_URL", `${JSON.stringify(value)} is not a URL`, "Pass the queen's address as seen from the hive, e.g. http://192.168.1.10:7833.");
   }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || /['"\s\\`$]/.test(url.href)) {
+  const unsafe = /['"\s\\`$]/;
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || unsafe.test(value.trim()) || unsafe.test(url.href)) {
     throw new RbeeError("INVALID_QUEEN_URL", `${JSON.stringify(value)} is not a plain http(s) URL`, "Pass the queen's address as seen from the hive, e.g. http://192.168.1.10:7833.");
   }
   return url.href.replace(/\/$/, "");
