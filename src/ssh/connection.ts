@@ -75,7 +75,14 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions = {}):
       narrate("ssh_connected", `connected to ${host.alias}`, { host: host.alias });
       finish();
     });
-    client.on("error", (err) => finish(hostKeyError ?? connectError(err, host, readyTimeoutMs)));
+    client.on("error", (err: Error & { level?: string }) => {
+      // ssh2 reports a dead agent or a key that cannot sign, then goes on to the next key.
+      if (err.level === "agent" || err.message.startsWith("Error while signing")) {
+        narrate("ssh_auth_skip", `skipping a login method for ${host.alias}: ${err.message}`, { level: "warn" });
+        return;
+      }
+      finish(hostKeyError ?? connectError(err, host, readyTimeoutMs));
+    });
     client.once("close", () => finish(hostKeyError ?? new RbeeError("SSH_DISCONNECTED", `${host.alias} closed the connection during login`, undefined, 502)));
     client.connect({
       host: host.hostname,

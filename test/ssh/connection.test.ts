@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -59,6 +60,24 @@ describe.skipIf(!sshdAvailable())("SSH connection against a private sshd", () =>
     } finally {
       conn.close();
     }
+  });
+
+  it("given a dead ssh-agent socket, when connecting, then the identity file is still tried and works", async () => {
+    writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
+    const host = resolveHost(sshd.alias, { env: { ...sshd.env, SSH_AUTH_SOCK: join(sshd.keeperHome, "no-agent.sock") } });
+    const conn = await connectSsh(host, { home: sshd.keeperHome });
+    expect((await conn.exec("echo ok")).stdout).toBe("ok\n");
+    conn.close();
+  });
+
+  it("given only a key the server does not accept, when connecting, then SSH_AUTH_FAILED names the key tried", async () => {
+    writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
+    const other = join(sshd.keeperHome, ".ssh", "other_key");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", other]);
+    const host = { ...resolveHost(sshd.alias, { env: sshd.env }), identityFiles: [other] };
+    const err = await connectSsh(host, { home: sshd.keeperHome }).catch((e) => e);
+    expect(err.code).toBe("SSH_AUTH_FAILED");
+    expect(err.message).toContain(other);
   });
 
   it("given a running command, when the signal aborts, then the call ends at once and the connection closes", async () => {
