@@ -23,6 +23,7 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
   let sshd: TestSshd;
   let hivePort: number;
   let serveArgs: string[] | undefined;
+  let queenUrl: string;
   const env = () => sshd.env;
   const remote = async (cmd: string) => {
     const conn = await connectSsh(resolveHost(sshd.alias, { env: sshd.env }), { home: sshd.keeperHome });
@@ -44,7 +45,9 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
   afterAll(() => sshd?.stop());
 
   it("given an installed hive, when starting, then /health answers through the SSH forward and the pid is recorded", async () => {
-    const { result, error, events } = await narrated(() => startHive(sshd.alias, { env: env(), queenUrl: "http://127.0.0.1:7833", serveArgs }));
+    // A queen URL where nothing listens: the hive's heartbeats must not reach another test's queen.
+    queenUrl = `http://127.0.0.1:${await freePort()}`;
+    const { result, error, events } = await narrated(() => startHive(sshd.alias, { env: env(), queenUrl, serveArgs }));
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ alias: sshd.alias, name: `hive@${sshd.alias}`, started_by_us: true, manager: "nohup", base_url: `http://127.0.0.1:${hivePort}` });
     expect((await remote("cat ~/.local/state/rbee/hive.pid")).trim()).toBe(String(result!.pid));
@@ -81,6 +84,10 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("remote hive lifecycle 
     const after = await hiveStatus(sshd.alias, { env: env() });
     expect(after.running).toBe(true);
     expect(after.pid).not.toBe(before.pid);
+    if (!serveArgs) {
+      const cmdline = await remote(`tr '\\0' ' ' < /proc/${after.pid}/cmdline`);
+      expect(cmdline).toContain(`serve --role hive --bind 127.0.0.1 --port ${hivePort} --hive-id ${sshd.alias} --queen-url ${queenUrl}`);
+    }
   });
 
   it("given a running hive, when stopping, then it shuts down through /v1/shutdown", async () => {
