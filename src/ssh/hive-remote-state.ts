@@ -12,7 +12,11 @@ export interface RemoteHiveState {
   tokenPresent: boolean;
   launcher: boolean;
   unit: boolean;
+  /** The systemd unit is running (its MainPID is not 0): systemd manages the hive. */
+  unitActive: boolean;
   systemdAvailable: boolean;
+  /** systemd keeps this user's services after logout (loginctl enable-linger). */
+  linger: boolean;
   /** The hive's pid when a process with that pid is alive and is `rbee serve`. */
   pid?: number;
   /** The --queen-url written in the launcher by the last start. */
@@ -38,8 +42,9 @@ export async function readRemoteState(s: HiveSession): Promise<RemoteHiveState> 
       `[ -f ${R.launcher} ] && echo launcher && sed -n "s/^QUEEN_URL='\\(.*\\)'$/queen_url=\\1/p" ${R.launcher}`,
       `[ -f ${R.unitFile} ] && echo unit`,
       `systemctl --user show-environment >/dev/null 2>&1 && echo systemd`,
+      `[ "$(loginctl show-user "$(id -un)" -p Linger --value 2>/dev/null)" = yes ] && echo linger`,
       `pid=$(cat ${R.pidFile} 2>/dev/null)`,
-      `[ -f ${R.unitFile} ] && command -v systemctl >/dev/null && p=$(systemctl --user show -p MainPID --value ${UNIT_NAME} 2>/dev/null) && [ "$p" != 0 ] && pid=$p`,
+      `[ -f ${R.unitFile} ] && command -v systemctl >/dev/null && p=$(systemctl --user show -p MainPID --value ${UNIT_NAME} 2>/dev/null) && [ -n "$p" ] && [ "$p" != 0 ] && pid=$p && echo unit_active`,
       `is_rbee "$pid" && echo "pid=$pid"`,
       "exit 0",
     ].join("\n"),
@@ -52,7 +57,9 @@ export async function readRemoteState(s: HiveSession): Promise<RemoteHiveState> 
     tokenPresent: lines.includes("token"),
     launcher: lines.includes("launcher"),
     unit: lines.includes("unit"),
+    unitActive: lines.includes("unit_active"),
     systemdAvailable: lines.includes("systemd"),
+    linger: lines.includes("linger"),
     ...(pid > 0 ? { pid } : {}),
     ...(value("queen_url") ? { queenUrl: value("queen_url") } : {}),
   };

@@ -52,7 +52,12 @@ export async function startIn(s: HiveSession, opts: StartOptions): Promise<Remot
     await s.sh("writing the hive launcher", `umask 077 && mkdir -p ${R.configDir} && cat > ${R.launcher}.tmp && chmod 700 ${R.launcher}.tmp && mv -f ${R.launcher}.tmp ${R.launcher}`, script);
   }
 
-  const manager: HiveManager = state.systemdAvailable ? "systemd" : "nohup";
+  // Without lingering, systemd stops a user's services when their last session ends, which
+  // would take the hive down as soon as this SSH connection closes.
+  const manager: HiveManager = state.systemdAvailable && state.linger ? "systemd" : "nohup";
+  if (state.systemdAvailable && !state.linger) {
+    narrate("hive_start_nohup", `systemd --user on ${alias} has no lingering for this user: starting with nohup (\`loginctl enable-linger\` there lets rbee use systemd)`, { level: "debug" });
+  }
   narrate("hive_start", `starting the hive on ${alias} (${manager}, port ${s.host.hivePort}${queenUrl ? `, queen ${queenUrl}` : ""})`, { manager });
   const pid = manager === "systemd" ? await startWithSystemd(s) : await startWithNohup(s);
   await waitHealthy(s, pid, manager, opts.readyTimeoutMs ?? HIVE_READY_TIMEOUT_MS);

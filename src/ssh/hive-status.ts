@@ -23,7 +23,7 @@ export async function statusIn(s: HiveSession, env?: NodeJS.ProcessEnv): Promise
   const alias = s.host.alias;
   const state = await readRemoteState(s);
   const healthy = await hiveHealthy(s);
-  const manager: HiveManager | undefined = state.unit && state.systemdAvailable ? "systemd" : state.pid ? "nohup" : undefined;
+  const manager: HiveManager | undefined = state.unitActive ? "systemd" : state.pid ? "nohup" : undefined;
   const status: RemoteHiveStatus = {
     name: `hive@${alias}`,
     alias,

@@ -60,7 +60,7 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
   }
 
   if (healthy && (await waitGone(s, pid, grace))) stoppedBy = "shutdown";
-  else if (state.unit && state.systemdAvailable) {
+  else if (state.unitActive) {
     await s.sh("systemctl --user stop", `systemctl --user stop ${UNIT_NAME}`);
     stoppedBy = "systemctl";
   } else {
