@@ -5,6 +5,7 @@ import { setLogWriter } from "../../src/narration/log-sink.ts";
 import { setNarrationActor } from "../../src/narration/narrate.ts";
 import { RbeeError } from "../../src/protocol/errors.ts";
 import { startWorkerServer } from "../../src/worker/server.ts";
+import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
@@ -54,6 +55,7 @@ export class WorkerServeCommand extends RbeeCommand {
       slots: this.slots,
       threads: this.threads,
       contextSize: this.ctx,
+      token: loadApiToken(),
     });
     let stopSignal!: () => void;
     const stopped = new Promise<void>((resolve) => (stopSignal = resolve));

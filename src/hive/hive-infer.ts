@@ -22,7 +22,7 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;
   try {
-    const done = await streamFromWorker(worker.url!, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal);
+    const done = await streamFromWorker(worker.url!, worker.token, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal);
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
     return { worker_id: worker.spec.workerId, model: op.model, ...done };
   } finally {

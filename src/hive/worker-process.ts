@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import { narrate } from "../narration/narrate.ts";
@@ -51,6 +52,8 @@ export class WorkerProcess {
   error?: string;
   private startedAt?: number;
   private child?: ResultPromise;
+  /** The bearer token this worker requires. */
+  token = "";
   private stopping = false;
   private exited = false;
   private readonly tracker: RestartTracker;
@@ -73,7 +76,10 @@ export class WorkerProcess {
     const { workerId, modelId, modelPath, device, slots } = this.spec;
     this.state = "starting";
     const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
-    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true });
+    // Each worker gets its own token: only its hive can talk to it.
+    this.token = randomBytes(16).toString("hex");
+    const env = { ...process.env, RBEE_API_TOKEN: this.token };
+    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env });
     this.child = child;
     this.exited = false;
     this.pid = child.pid;

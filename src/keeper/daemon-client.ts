@@ -3,6 +3,7 @@ import { CANCELLED, DONE, ERROR_PREFIX, JobEvent } from "../protocol/events.ts";
 import { JobCreated, JobInfo } from "../protocol/jobs.ts";
 import type { Operation } from "../protocol/operations.ts";
 import { readSse } from "./sse-reader.ts";
+import { loadApiToken } from "../security/api-token.ts";
 
 /** How a job stream ended. */
 export type JobOutcome = { state: "completed" } | { state: "failed"; error: string } | { state: "cancelled" };
@@ -17,7 +18,7 @@ export interface StreamOptions {
 export class DaemonClient {
   constructor(
     readonly baseUrl: string,
-    private readonly token = process.env.RBEE_API_TOKEN,
+    private readonly token = loadApiToken(),
   ) {}
 
   async submit(op: Operation | Record<string, unknown>, signal?: AbortSignal): Promise<JobCreated> {

@@ -2,6 +2,7 @@ import { DaemonClient } from "../keeper/daemon-client.ts";
 import { tryGetNarration } from "../narration/context.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
+import { hiveToken } from "../security/api-token.ts";
 import type { Operation } from "../protocol/operations.ts";
 
 /**
@@ -10,7 +11,7 @@ import type { Operation } from "../protocol/operations.ts";
  * Cancelling the queen job cancels the hive job. The hive's result becomes ours.
  */
 export async function forwardToHive(hiveId: string, baseUrl: string, op: Operation, signal: AbortSignal): Promise<unknown> {
-  const client = new DaemonClient(baseUrl, process.env.RBEE_API_TOKEN);
+  const client = new DaemonClient(baseUrl, hiveToken(hiveId));
   let created;
   try {
     created = await client.submit(op, AbortSignal.any([signal, AbortSignal.timeout(5_000)]));

@@ -1,4 +1,5 @@
 import { narrate } from "../narration/narrate.ts";
+import { checkBearer } from "../security/api-token.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { BatchScheduler } from "./batch-scheduler.ts";
 import { errorResponse, handleInference } from "./inference-route.ts";
@@ -13,6 +14,8 @@ export interface WorkerServerOptions {
   host?: string;
   slots?: number;
   threads?: number;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  token?: string;
   /** Tokens per slot. */
   contextSize?: number;
 }
@@ -54,6 +57,8 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
           if (state.status === "failed") return Response.json({ status: "failed", ...state.error.toBody() }, { status: 500 });
           return Response.json({ status: state.status });
         }
+        // Everything but /health needs the token the hive gave this worker.
+        if (opts.token) checkBearer(req.headers.get("authorization"), opts.token);
         if (req.method === "GET" && pathname === "/v1/info") {
           const s = state.status === "ready" ? state.scheduler : undefined;
           return Response.json({
