@@ -51,8 +51,7 @@ export async function startSshd(opts: { trustHostKey?: boolean; alias?: string }
       sshd.kill("SIGTERM");
       await exited;
     }
-    killUserProcesses(user);
-    sh("userdel", [user], true);
+    await removeUser(user);
     for (const d of [dir, remoteHome, keeperHome, rbeeHome]) rmSync(d, { recursive: true, force: true });
   };
 
@@ -125,13 +124,23 @@ function sh(cmd: string, args: string[], tolerate = false): void {
   if (r.status !== 0 && !tolerate) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr?.toString()}`);
 }
 
-/** Ends what the tests started as the throwaway user (a hive, a nohup'd process), by pid. */
-function killUserProcesses(user: string): void {
-  const r = spawnSync("ps", ["-u", user, "-o", "pid="], { encoding: "utf8" });
-  for (const pid of (r.stdout ?? "").split(/\s+/).filter(Boolean).map(Number)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
+/**
+ * Ends what the tests started as the throwaway user (a hive, a nohup'd process), by pid, then
+ * deletes the account. userdel refuses while the user still owns a process (a dying hive, a
+ * zombie not yet reaped), so this polls, with a bound, until none is left.
+ */
+async function removeUser(user: string): Promise<void> {
+  const pids = () => (spawnSync("ps", ["-u", user, "-o", "pid="], { encoding: "utf8" }).stdout ?? "").split(/\s+/).filter(Boolean).map(Number);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+    const r = spawnSync("userdel", [user], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    if (r.status === 0 || r.status === 6 /* no such user */ || Date.now() > deadline) return;
+    await new Promise((res) => setTimeout(res, 100));
   }
 }
 
