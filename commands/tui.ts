@@ -1,5 +1,8 @@
 import { Command, Option } from "clipanion";
 import { queenUrl } from "../src/keeper/queen-url.ts";
+import { ensureLocalQueen } from "../src/lifecycle/local-queen.ts";
+import { RbeeError } from "../src/protocol/errors.ts";
+import { printError } from "./rbee-command.ts";
 import { RbeeCommand } from "./rbee-command.ts";
 
 export class TuiCommand extends RbeeCommand {
@@ -12,8 +15,9 @@ export class TuiCommand extends RbeeCommand {
       bottom; \`?\` shows them all. Cancelling a job or stopping a worker asks first.
 
       It needs a terminal. Without one (piped or redirected) it prints a short status instead
-      and exits 1; \`rbee status\` is the scriptable form. When the queen goes away the header
-      says disconnected and the dashboard keeps trying to reach it.
+      and exits 1; \`rbee status\` is the scriptable form. With no queen on a local URL it starts
+      one in the background first (RBEE_NO_AUTOSTART=1 turns that off). When the queen goes
+      away later the header says disconnected and the dashboard keeps trying to reach it.
     `,
     examples: [
       ["Open the dashboard", "$0"],
@@ -33,7 +37,24 @@ export class TuiCommand extends RbeeCommand {
       stdout.write(`${(await statusSummary(queenApi(url))).text}\n`);
       return 1;
     }
+    await this.startQueenIfNone(url);
     const { runDashboard } = await import("../tui/run-dashboard.tsx");
     return runDashboard(url, { stdin, stdout, stderr });
+  }
+
+  /**
+   * As every keeper command does: no queen on a loopback URL → start one in the background
+   * and say so (the line stays on the screen after the dashboard closes). Later outages are
+   * only shown and retried: the user may have stopped the queen on purpose.
+   */
+  private async startQueenIfNone(url: string): Promise<void> {
+    if (process.env.RBEE_NO_AUTOSTART === "1" || !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(new URL(url).hostname)) return;
+    try {
+      const handle = await ensureLocalQueen(url);
+      if (handle.started_by_us) this.context.stderr.write(`started a queen on ${url} (pid ${handle.pid}); it keeps running — stop it with \`rbee queen stop\`\n`);
+    } catch (err) {
+      // The dashboard still opens: it shows the queen as disconnected and keeps trying.
+      printError(this.context.stderr, RbeeError.from(err));
+    }
   }
 }
