@@ -43,11 +43,16 @@ export function App({ store, size: forcedSize, now: fixedNow, initialUi }: AppPr
       if (k.backspace || k.delete) dispatch({ type: "backspace" });
       else if (text && !k.ctrl && !k.meta) dispatch({ type: "type", text: text.replace(/[\u0000-\u001f\u007f]/g, "") });
     };
-    const inForm = getUi().modal?.kind === "form";
     const named = key.upArrow || key.downArrow || key.return || key.tab || key.escape || key.backspace || key.delete;
-    // Keys typed faster than a frame arrive together: outside a form each is its own key.
-    if (!inForm && !named && input.length > 1) for (const ch of input) press(ch, {});
-    else press(input, key);
+    if (named || input.length <= 1) return press(input, key);
+    // Keys typed faster than a frame (or pasted) arrive as one chunk: "jj", "hello\r".
+    for (const part of splitChunk(input)) {
+      if (part === "\r" || part === "\n") press("", { return: true });
+      else if (part === "\t") press("", { tab: true });
+      else if (part === "\u007f" || part === "\b") press("", { backspace: true });
+      else if (getUi().modal?.kind === "form") press(part, {});
+      else for (const ch of part) press(ch, {});
+    }
   };
   // Without raw mode (stdin not a TTY) useInput would throw: the dashboard then only shows.
   useInput(onKey, { isActive: isRawModeSupported === true });
@@ -76,6 +81,11 @@ export function App({ store, size: forcedSize, now: fixedNow, initialUi }: AppPr
       {ui.modal ? <ModalView modal={ui.modal} size={{ columns: layout.columns, rows: layout.rows }} /> : null}
     </Box>
   );
+}
+
+/** Splits a chunk of input into runs of text and single control keys. */
+export function splitChunk(input: string): string[] {
+  return input.match(/[\r\n\t\u007f\b]|[^\r\n\t\u007f\b]+/g) ?? [];
 }
 
 /** The pinned pane first, then running ones, then the most recently opened. */

@@ -102,6 +102,14 @@ describe("keys drive the dashboard", () => {
     await press(KEY.escape, (f) => !f.includes("Infer on"), "esc to cancel the form");
   });
 
+  it("a line pasted with its Enter fills the field and submits the form", async () => {
+    const { frame, press } = open("hives");
+    await press("d", (f) => f.includes("Download a model to localhost"), "the download form");
+    // This store has no queen: the submit itself is refused, which the status line says.
+    await press("demo:tiny\r", (f) => !f.includes("Download a model") && f.includes("NO_QUEEN"), "the form submitted");
+    expect(frame()).not.toContain("source is required");
+  });
+
   it("d asks for a source and refuses an empty one", async () => {
     const { frame, press } = open("hives");
     await press("d", (f) => f.includes("Download a model to localhost"), "the download form");
