@@ -49,7 +49,8 @@ export function applyEvent(pane: PaneState, event: JobEvent, id: number): void {
     else push(pane, { kind: "text", text });
     return;
   }
-  if (event.kind === "narration") {
+  // Debug lines (a worker's own log output) stay out, as `rbee` commands leave them out.
+  if (event.kind === "narration" && event.level !== "debug") {
     const origin = event.origin ? `${event.origin}: ` : "";
     const entry: PaneEntry = { kind: "narration", text: sanitize(origin + event.human), level: event.level, progress: !!event.progress };
     // Progress comes several times a second: it moves the gauge and replaces its own line.

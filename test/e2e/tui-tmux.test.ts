@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/keeper/daemon-client.ts";
 import { ggufOfSize } from "../model/fixtures.ts";
 import { startFileServer, type FileServer } from "../model/file-server.ts";
-import { requireBinary, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 
 /**
  * The compiled dashboard in a real terminal (tmux) against a live compiled queen: keys in,
@@ -102,4 +102,38 @@ describe.skipIf(!hasTmux)("compiled rbee tui in tmux", () => {
     keys("q");
     await until((s) => s.includes("rbee exited 0"), "the dashboard to exit 0");
   }, 180_000);
+});
+
+describe("compiled rbee tui without a terminal", () => {
+  it("says it needs one, prints a one-shot status and exits 1 (plain `rbee` too)", async () => {
+    const home = tempHome("rbee-tui-notty-");
+    const queen = await startRbeeDaemon(["serve", "--port", "0"], { RBEE_HOME: home.home });
+    try {
+      for (const args of [[], ["tui"]]) {
+        const res = await runRbee(args, { RBEE_HOME: home.home, RBEE_QUEEN_URL: queen.url });
+        expect(res.code).toBe(1);
+        expect(res.stderr).toContain("the dashboard needs a terminal; try `rbee status`");
+        expect(res.stdout).toMatch(/^hives\s+1\/1 online: localhost \(online\)$/m);
+        expect(res.stdout).toMatch(/^jobs\s+0 running$/m);
+      }
+    } finally {
+      await queen.stop();
+      home.cleanup();
+    }
+  });
+
+  it("with no queen answering it still exits 1 with a clear line, no stack trace", async () => {
+    const res = await runRbee(["tui", "--queen-url", "http://127.0.0.1:9"], { RBEE_NO_AUTOSTART: "1" });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain("http://127.0.0.1:9: not reachable");
+    expect(res.stderr).not.toMatch(/\bat \S+ \(/);
+  });
+
+  it("--help still lists every command and --version prints the version", async () => {
+    const help = await runRbee(["--help"], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("rbee status");
+    expect(help.stdout).toContain("rbee tui");
+    expect((await runRbee(["--version"], {})).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
 });

@@ -24,6 +24,13 @@ describe("job panes", () => {
     expect(lines.at(-1)).toMatch(/^\[#+-+\] 50% 50 B\/100 B$/);
   });
 
+  it("debug narration (a worker's own log lines) stays out of the pane", () => {
+    const pane = newPane("job-4", "infer");
+    applyEvent(pane, { ...narration("engine_unpack: Unpacking"), level: "debug" }, 1);
+    applyEvent(pane, narration("worker ready"), 2);
+    expect(pane.entries.map((e) => e.text)).toEqual(["worker ready"]);
+  });
+
   it("ends once, with the stream's own marker; only the newest lines fit", () => {
     const pane = newPane("job-3", "infer");
     applyEvent(pane, { kind: "token", text: "x".repeat(100) }, 1);
