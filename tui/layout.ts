@@ -16,7 +16,7 @@ export interface Layout {
 }
 
 /** The narrowest a pane gets before fewer are shown side by side. */
-export const MIN_PANE_WIDTH = 28;
+export const MIN_PANE_WIDTH = 34;
 const MIN_TABLE = 5;
 
 /**

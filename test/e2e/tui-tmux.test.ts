@@ -69,8 +69,8 @@ describe.skipIf(!hasTmux)("compiled rbee tui in tmux", () => {
     await until((s) => s.includes("Infer on localhost") && /model\s+demo-tiny/.test(s), "the infer form");
     type("Once upon a time");
     keys("Enter");
-    await until((s) => /infer job-\w+ (running|completed) \d+ tok/.test(s), "tokens arriving in the pane", 60_000);
-    await until((s) => /infer job-\w+ completed/.test(s) && s.includes("[DONE]") && /tok\/s/.test(s), "the inference done");
+    await until((s) => /infer \w{8} (running|completed) \d+ tok/.test(s), "tokens arriving in the pane", 60_000);
+    await until((s) => /infer \w{8} completed/.test(s) && s.includes("[DONE]") && /tok\/s/.test(s), "the inference done");
 
     // A download that stalls on the wire stays running until cancelled.
     files.files.set("/slow.gguf", { body: ggufOfSize(4 * 1024 * 1024), stallOnceAfter: 1024 * 1024 });
@@ -78,7 +78,7 @@ describe.skipIf(!hasTmux)("compiled rbee tui in tmux", () => {
     await until((s) => s.includes("Download a model to localhost"), "the download form");
     type(files.url("/slow.gguf"));
     keys("Enter");
-    await until((s) => /model_download job-\w+ running/.test(s), "the download pane running");
+    await until((s) => /model_download \w{8} running/.test(s), "the download pane running");
     keys("4");
     await until((s) => /▸job-\w+\s+model_download\s+running/.test(s), "the running download selected in the jobs view");
     keys("c");
@@ -88,13 +88,13 @@ describe.skipIf(!hasTmux)("compiled rbee tui in tmux", () => {
 
     // Wide: both panes share a row and the jobs list has room for its EVENTS column.
     let wide = screen();
-    expect(wide.split("\n").some((l) => l.includes("infer job-") && l.includes("model_download job-"))).toBe(true);
+    expect(wide.split("\n").some((l) => /infer \w{8} /.test(l) && /model_download \w{8} /.test(l))).toBe(true);
     expect(wide).toContain("EVENTS");
     tmux("resize-window", "-t", "tui", "-x", "50", "-y", "20");
     const tableTop = (s: string) => s.split("\n").find((l) => l.startsWith("╭─ Jobs")) ?? "";
     const narrow = await until((s) => !s.includes("EVENTS") && [...tableTop(s)].length === 50, "the screen reflowed to 50×20");
     expect(narrow.trimEnd().split("\n").length).toBeLessThanOrEqual(20);
-    expect(narrow.split("\n").some((l) => l.includes("infer job-") && l.includes("model_download job-"))).toBe(false);
+    expect(narrow.split("\n").some((l) => /infer \w{8} /.test(l) && /model_download \w{8} /.test(l))).toBe(false);
     expect(Math.max(...narrow.split("\n").map((l) => [...l].length))).toBeLessThanOrEqual(50);
     tmux("resize-window", "-t", "tui", "-x", "100", "-y", "30");
     wide = await until((s) => s.includes("EVENTS"), "the screen reflowed back to 100×30");

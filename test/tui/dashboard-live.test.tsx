@@ -56,13 +56,24 @@ describe("dashboard on a live queen", () => {
     await waitFor(() => frame().includes("● connected") && /localhost\s+online/.test(frame()), 10_000, "connected");
     await press("d", (f) => f.includes("Download a model to localhost"), "the download form");
     await press("demo:tiny", (f) => f.includes("source  demo:tiny"), "typing the source");
-    await press(KEY.enter, (f) => /model_download job-\w+ completed/.test(f), "the download to complete", 20_000);
+    await press(KEY.enter, (f) => /model_download \w{8} completed/.test(f), "the download to complete", 20_000);
     await press("3", (f) => /demo-tiny\s+localhost/.test(f), "the model listed");
     await press("i", (f) => f.includes("Infer on localhost") && /model\s+demo-tiny/.test(f), "the infer form");
     await press("Once upon a time", (f) => f.includes("prompt  Once upon a time"), "typing the prompt");
-    await press(KEY.enter, (f) => /infer job-\w+ (running|completed) \d+ tok/.test(f), "tokens in the pane", 60_000);
-    await waitFor(() => /infer job-\w+ completed/.test(frame()) && frame().includes("[DONE]"), 60_000, "the inference to finish");
+    await press(KEY.enter, (f) => /infer \w{8} (running|completed) \d+ tok/.test(f), "tokens in the pane", 60_000);
+    await waitFor(() => /infer \w{8} completed/.test(frame()) && frame().includes("[DONE]"), 60_000, "the inference to finish");
     expect(frame()).toMatch(/tok\/s/);
+
+    // l on a finished job replays its story into a pinned pane.
+    await press("4", (f) => /▸job-\w+\s+infer\s+completed/.test(f), "the jobs view");
+    await press("j", (f) => /▸job-\w+\s+model_download\s+completed/.test(f), "the download job selected");
+    await press("l", (f) => /▸ model_download \w{8} completed/.test(f), "its log pinned");
+
+    // x on the worker asks, y stops it: the stop is a job with its own pane.
+    await press("2", (f) => /▸wrk-\w+\s+demo-tiny\s+ready/.test(f), "the workers view");
+    await press("x", (f) => f.includes("Stop worker"), "the confirm dialog");
+    await press("y", (f) => /worker wrk-\w+ stopped/.test(f), "the worker_stop story in its pane", 20_000);
+    await waitFor(() => !/wrk-\w+\s+demo-tiny\s+ready/.test(frame()), 10_000, "the worker gone from ready");
   });
 
   it("cancels a running download after y/n; its pane ends with [CANCELLED]", async () => {
@@ -71,7 +82,7 @@ describe("dashboard on a live queen", () => {
     await waitFor(() => frame().includes("● connected"), 10_000, "connected");
     await press("d", (f) => f.includes("Download a model"), "the download form");
     await press(files.url("/slow.gguf"), (f) => f.includes("/slow.gguf"), "typing the URL");
-    await press(KEY.enter, (f) => /model_download job-\w+ running/.test(f), "the download pane");
+    await press(KEY.enter, (f) => /model_download \w{8} running/.test(f), "the download pane");
     await press("4", (f) => /▸job-\w+\s+model_download\s+running/.test(f), "the running job selected");
     await press("c", (f) => f.includes("Cancel model_download job"), "the confirm dialog");
     await press("y", (f) => f.includes("[CANCELLED]"), "the pane to end with [CANCELLED]");

@@ -69,9 +69,9 @@ describe("dashboard views on fixed data (80×24)", () => {
   it("running jobs get panes side by side: tokens in one, a progress gauge in the other", () => {
     const { frame } = frameOf("hives");
     const f = frame();
-    const title = f.split("\n").find((l) => l.includes("infer job-infer0000000001"))!;
+    const title = f.split("\n").find((l) => l.includes("infer infer000 running"))!;
     // Both running panes share one row of the screen.
-    expect(title).toContain("model_download job-down0000000002");
+    expect(title).toContain("model_download down0000 running");
     expect(f).toContain("Once upon a time");
     expect(f).toMatch(/\[#+-+\] 50%/);
     expectFits(f);
@@ -98,6 +98,6 @@ describe("dashboard views on fixed data (80×24)", () => {
     expect(narrow).toMatch(/WORKER\s+MODEL\s+STATE/);
     expectFits(narrow, { columns: 50, rows: 20 });
     // One pane fits 50 columns; its title says how many more there are (a running one and a finished one).
-    expect(narrow).toMatch(/infer job-infer0000000001 running 4 tok \+2/);
+    expect(narrow).toMatch(/infer infer000 running 4 tok \+2/);
   });
 });
