@@ -70,6 +70,8 @@ export class DashboardStore {
   private modelCountdown = 0;
   private closed = false;
   private wake?: () => void;
+  /** Aborts the poll in flight on stop(), so quitting never waits on a slow queen. */
+  private readonly stopped = new AbortController();
 
   constructor(
     private readonly api: QueenApi | undefined,
@@ -116,6 +118,7 @@ export class DashboardStore {
   stop(): void {
     this.running = false;
     this.closed = true;
+    this.stopped.abort();
     clearTimeout(this.timer);
     clearTimeout(this.publishTimer);
     this.wake?.();
@@ -150,8 +153,9 @@ export class DashboardStore {
     }
   }
 
-  /** Opens a job's log: follows it (replaying from its start) and keeps the pane up. */
+  /** Opens a job's log: follows it (replaying from its start) and keeps the pane up; again unpins it. */
   openLog(jobId: string, operation?: string): void {
+    if (this.state.pinned === jobId) return this.update({ pinned: undefined });
     this.follow(jobId, operation);
     this.update({ pinned: jobId });
   }
@@ -208,7 +212,7 @@ export class DashboardStore {
   /** One round of reads. Returns whether the queen answered. */
   async poll(): Promise<boolean> {
     const api = this.need();
-    const signal = AbortSignal.timeout(this.opts.requestTimeoutMs);
+    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.requestTimeoutMs), this.stopped.signal]);
     try {
       const readModels = this.modelCountdown-- <= 0;
       if (readModels) this.modelCountdown = this.opts.modelEvery - 1;
@@ -224,6 +228,7 @@ export class DashboardStore {
       wake?.();
       return true;
     } catch (err) {
+      if (this.closed) return false;
       this.failures++;
       this.modelCountdown = 0;
       this.update({ connection: "disconnected", error: describe(err) });
