@@ -59,10 +59,9 @@ export function App({ store, size: forcedSize, now: fixedNow, initialUi }: AppPr
 
   const ctx = keyContext(ui, state);
   const { data, index } = selection(ui, state);
-  const panes = orderPanes(state.panes, state.pinned);
-  const layout = planLayout(size, hintItems(activeBindings(ctx)), panes.length);
-  const shown = panes.slice(0, layout.paneWidths.length);
-  const hidden = panes.length - shown.length;
+  const layout = planLayout(size, hintItems(activeBindings(ctx)), state.panes.length);
+  const shown = pickPanes(state.panes, state.pinned, layout.paneWidths.length);
+  const hidden = state.panes.length - shown.length;
   const note = ui.view === "jobs" ? (ui.showReads ? "all jobs" : "reads hidden") : undefined;
 
   return (
@@ -88,8 +87,12 @@ export function splitChunk(input: string): string[] {
   return input.match(/[\r\n\t\u007f\b]|[^\r\n\t\u007f\b]+/g) ?? [];
 }
 
-/** The pinned pane first, then running ones, then the most recently opened. */
-export function orderPanes(panes: PaneState[], pinned?: string): PaneState[] {
+/**
+ * The panes that fit: the pinned one, then running ones, then the most recent. Shown in the
+ * order they were opened (pinned first), so a pane does not jump when its job ends.
+ */
+export function pickPanes(panes: PaneState[], pinned: string | undefined, count: number): PaneState[] {
   const rank = (p: PaneState) => (p.jobId === pinned ? 0 : p.outcome ? 2 : 1);
-  return [...panes].sort((a, b) => rank(a) - rank(b) || b.openedAt - a.openedAt);
+  const chosen = [...panes].sort((a, b) => rank(a) - rank(b) || b.openedAt - a.openedAt).slice(0, count);
+  return chosen.sort((a, b) => Number(b.jobId === pinned) - Number(a.jobId === pinned) || a.openedAt - b.openedAt);
 }
