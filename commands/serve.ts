@@ -43,8 +43,9 @@ export class ServeCommand extends RbeeCommand {
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
         : startQueen({ port: this.port ?? 7833, bind: this.bind });
     const onSignal = () => void daemon.stop();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     await daemon.stopped;
     return 0;
   }
