@@ -6,7 +6,7 @@ export class HiveInstallCommand extends HostCommand {
   static paths = [["hive", "install"]];
   static usage = Command.Usage({
     category: "Hives",
-    description: "install rbee on a machine over SSH (5-minute limit, every step narrated)",
+    description: "install rbee on a machine over SSH, or on this one (5-minute limit, every step narrated)",
     details: `
       Resolves the host (hives.conf, then ~/.ssh/config: HostName, User, Port, IdentityFile; the agent
       via SSH_AUTH_SOCK), checks its host key against ~/.ssh/known_hosts, checks the OS and CPU,
@@ -15,11 +15,15 @@ export class HiveInstallCommand extends HostCommand {
 
       An unknown host key is refused with its fingerprint: check it, then pass --accept-new-host-key.
       A changed host key is always refused.
+
+      \`--host localhost\` is this machine and user, without SSH: the same steps, with a local copy
+      into ~/.local/bin/rbee. Only HivePort is read from hives.conf for it.
     `,
     examples: [
       ["Install on gpu1", "$0 hive install --host gpu1"],
       ["First contact: accept the host key", "$0 hive install --host gpu1 --accept-new-host-key"],
       ["Upload again even if identical", "$0 hive install --host gpu1 --force"],
+      ["Install on this machine, no SSH", "$0 hive install --host localhost --binary dist/rbee"],
     ],
   });
 

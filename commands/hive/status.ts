@@ -8,7 +8,8 @@ export class HiveStatusCommand extends HostCommand {
   static usage = Command.Usage({
     category: "Hives",
     description: "is rbee installed and the hive running on a machine? (version, URL, pid, uptime)",
-    examples: [["Check gpu1", "$0 hive status --host gpu1"]],
+    details: "`--host localhost` checks a separate hive process on this machine, not the one inside the queen (`rbee queen status` shows that one).",
+    examples: [["Check gpu1", "$0 hive status --host gpu1"], ["Check a separate hive on this machine", "$0 hive status --host localhost"]],
   });
 
   run(): Promise<number> {

@@ -42,7 +42,8 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     port: opts.port,
     bind: opts.bind,
     routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
-    info: () => ({ hives: hives.list().length }),
+    // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
+    info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
     // A hive installed from here knows only its own token; it may use it to send heartbeats.
     extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
     onShutdown: async () => {
