@@ -1,5 +1,11 @@
 import type { CommandClass } from "clipanion";
 import { AuditVerifyCommand } from "./audit/verify.ts";
+import { HiveInstallCommand } from "./hive/install.ts";
+import { HiveStartCommand } from "./hive/start.ts";
+import { HiveStopCommand } from "./hive/stop.ts";
+import { HiveStatusCommand } from "./hive/status.ts";
+import { HiveUninstallCommand } from "./hive/uninstall.ts";
+import { HiveUpgradeCommand } from "./hive/upgrade.ts";
 import { HiveListCommand } from "./hive/list.ts";
 import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
@@ -45,6 +51,12 @@ export const commands: CommandClass[] = [
   WorkerStopCommand,
   WorkerServeCommand,
   HiveListCommand,
+  HiveInstallCommand,
+  HiveStartCommand,
+  HiveStopCommand,
+  HiveStatusCommand,
+  HiveUninstallCommand,
+  HiveUpgradeCommand,
   QueenStartCommand,
   QueenStopCommand,
   QueenStatusCommand,

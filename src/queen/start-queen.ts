@@ -7,6 +7,8 @@ import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
+import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
+import { allHiveTokens } from "../security/api-token.ts";
 
 export interface QueenOptions {
   port: number;
@@ -30,14 +32,20 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const hives = new HiveDirectory();
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
   if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
-  const executor = queenExecutor(registry, hives, startedAt);
+  // A hive started from here reports to this queen: RBEE_PUBLIC_URL when the queen is known
+  // by another address on the network, else the address it listens on.
+  const publicUrl = () => process.env.RBEE_PUBLIC_URL || daemon.url;
+  const executor = queenExecutor(registry, hives, startedAt, hiveLifecycleHandlers(publicUrl));
   const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
     port: opts.port,
     bind: opts.bind,
     routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
-    info: () => ({ hives: hives.list().length }),
+    // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
+    info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
+    // A hive installed from here knows only its own token; it may use it to send heartbeats.
+    extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
       hiveApi.stop();

@@ -2,6 +2,7 @@ import { Client, type ClientChannel, type SFTPWrapper } from "ssh2";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { authMethods } from "./auth-methods.ts";
+import { requestOverSsh, type TunnelRequest, type TunnelResponse } from "./http-over-ssh.ts";
 import { defaultKnownHostsFiles, knownKeyTypes, type KnownHostsFiles } from "./known-hosts.ts";
 import type { ResolvedHost } from "./resolve-host.ts";
 import { abortError, connectError } from "./ssh-errors.ts";
@@ -41,8 +42,33 @@ export interface UploadOptions extends OpOptions {
   mode?: number;
 }
 
+/**
+ * What the hive flows use of a machine: sh commands, a file upload, and small HTTP requests
+ * to its loopback. SshConnection reaches another machine; LocalConnection is this one.
+ */
+export interface HiveConnection {
+  readonly host: ResolvedHost;
+  readonly isClosed: boolean;
+  exec(command: string, opts?: ExecOptions): Promise<ExecResult>;
+  run(what: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A relative destination is under that machine's home folder. */
+  upload(localPath: string, remotePath: string, opts?: UploadOptions): Promise<void>;
+  /** One HTTP request to 127.0.0.1:port as seen from that machine (the hive binds loopback). */
+  request(port: number, req: TunnelRequest): Promise<TunnelResponse>;
+  close(): void;
+}
+
+/** `run`'s check, shared by both connections: a non-zero exit is an error naming the step. */
+export function expectSuccess(result: ExecResult, what: string, alias: string): ExecResult {
+  if (result.code !== 0) {
+    const detail = result.stderr.trim().split("\n").slice(-3).join(" / ") || `exit ${result.code ?? result.signal}`;
+    throw new RbeeError("REMOTE_COMMAND_FAILED", `${what} failed on ${alias}: ${detail}`, undefined, 502);
+  }
+  return result;
+}
+
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
-const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
+export const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 const RSA_ALGOS = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
 
 /** Opens an SSH connection, checking the host key against known_hosts first. */
@@ -107,7 +133,7 @@ export async function connectSsh(host: ResolvedHost, opts: ConnectOptions = {}):
 }
 
 /** One open SSH connection: remote commands, SFTP uploads, TCP forwards. */
-export class SshConnection {
+export class SshConnection implements HiveConnection {
   private closed = false;
   private readonly onClose = new Set<() => void>();
   private sftpSession?: Promise<SFTPWrapper>;
@@ -154,12 +180,7 @@ export class SshConnection {
 
   /** Like exec, but a non-zero exit is an error naming the step. */
   async run(what: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    const result = await this.exec(command, opts);
-    if (result.code !== 0) {
-      const detail = result.stderr.trim().split("\n").slice(-3).join(" / ") || `exit ${result.code ?? result.signal}`;
-      throw new RbeeError("REMOTE_COMMAND_FAILED", `${what} failed on ${this.host.alias}: ${detail}`, undefined, 502);
-    }
-    return result;
+    return expectSuccess(await this.exec(command, opts), what, this.host.alias);
   }
 
   /** Uploads a file over SFTP (parallel writes). A relative remote path is under the remote home. */
@@ -189,6 +210,11 @@ export class SshConnection {
         resolve(channel);
       });
     });
+  }
+
+  /** One small HTTP request to the remote loopback through a forwarded channel. */
+  request(port: number, req: TunnelRequest): Promise<TunnelResponse> {
+    return requestOverSsh(this, port, req);
   }
 
   close(): void {

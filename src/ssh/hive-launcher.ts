@@ -23,8 +23,12 @@ export function validateQueenUrl(value: string): string {
  * (tests against a binary that predates `--role hive`); values are quoted either way.
  */
 export function hiveServeArgs(host: ResolvedHost, queenUrl?: string): string[] {
+  // A hive on another machine must be reachable by the queen: it listens on every address
+  // (it always has its API token) and tells the queen the host name it is known by here.
+  const local = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host.hostname);
+  const bind = local ? ["--bind", "127.0.0.1"] : ["--bind", "0.0.0.0", "--advertise-url", `http://${host.hostname}:${host.hivePort}`];
   return [
-    "serve", "--role", "hive", "--bind", "127.0.0.1", "--port", String(host.hivePort), "--hive-id", host.alias,
+    "serve", "--role", "hive", ...bind, "--port", String(host.hivePort), "--hive-id", host.alias,
     ...(queenUrl ? ["--queen-url", queenUrl] : []),
   ];
 }

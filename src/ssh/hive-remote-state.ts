@@ -1,7 +1,7 @@
 import { narrate } from "../narration/narrate.ts";
 import { readLocalHiveToken } from "./hive-token.ts";
 import type { HiveSession } from "./hive-session.ts";
-import { jsonBody, requestOverSsh, type TunnelResponse } from "./http-over-ssh.ts";
+import { jsonBody, type TunnelResponse } from "./http-over-ssh.ts";
 import { R, UNIT_NAME } from "./remote-layout.ts";
 
 export type HiveManager = "systemd" | "nohup";
@@ -68,7 +68,7 @@ export async function readRemoteState(s: HiveSession): Promise<RemoteHiveState> 
 /** GET /health through the tunnel: true when the hive answers 200. */
 export async function hiveHealthy(s: HiveSession, timeoutMs = 2_000): Promise<boolean> {
   try {
-    const res = await requestOverSsh(s.conn, s.host.hivePort, { method: "GET", path: "/health", signal: s.signal, timeoutMs });
+    const res = await s.conn.request(s.host.hivePort, { method: "GET", path: "/health", signal: s.signal, timeoutMs });
     return res.status === 200;
   } catch (err) {
     if (s.signal.aborted) throw err;
@@ -89,7 +89,7 @@ export interface HiveInfo {
 export async function hiveInfo(s: HiveSession, env?: NodeJS.ProcessEnv): Promise<{ info?: HiveInfo; status?: number }> {
   let res: TunnelResponse;
   try {
-    res = await requestOverSsh(s.conn, s.host.hivePort, { method: "GET", path: "/v1/info", token: readLocalHiveToken(s.host.alias, env), signal: s.signal, timeoutMs: 5_000 });
+    res = await s.conn.request(s.host.hivePort, { method: "GET", path: "/v1/info", token: readLocalHiveToken(s.host.alias, env), signal: s.signal, timeoutMs: 5_000 });
   } catch (err) {
     if (s.signal.aborted) throw err;
     return {};

@@ -3,7 +3,6 @@ import { withTimeout } from "../narration/with-timeout.ts";
 import { readLocalHiveToken } from "./hive-token.ts";
 import { hiveHealthy, hiveInfo, IS_RBEE_PID, readRemoteState } from "./hive-remote-state.ts";
 import { withHiveSession, type HiveSession, type HiveSshOptions } from "./hive-session.ts";
-import { requestOverSsh } from "./http-over-ssh.ts";
 import { R, UNIT_NAME } from "./remote-layout.ts";
 import { shScript } from "./shell-quote.ts";
 
@@ -46,7 +45,7 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
 
   let stoppedBy: StopResult["stopped_by"];
   if (healthy) {
-    const res = await requestOverSsh(s.conn, s.host.hivePort, { method: "POST", path: "/v1/shutdown", token: readLocalHiveToken(alias, opts.env), signal: s.signal }).catch(
+    const res = await s.conn.request(s.host.hivePort, { method: "POST", path: "/v1/shutdown", token: readLocalHiveToken(alias, opts.env), signal: s.signal }).catch(
       (err) => ({ status: 0, body: String(err?.message ?? err) }),
     );
     if (res.status >= 200 && res.status < 300) narrate("hive_stop_requested", `${alias} accepted the shutdown request`);

@@ -24,6 +24,8 @@ export interface ResolveOptions {
   home?: string;
 }
 
+/** The alias that means this machine, managed without SSH. */
+export const LOCAL_ALIAS = "localhost";
 export const DEFAULT_SSH_PORT = 22;
 export const DEFAULT_HIVE_PORT = 7835;
 const DEFAULT_IDENTITIES = ["id_ed25519", "id_rsa"];
@@ -78,6 +80,17 @@ export function resolveHost(alias: string, opts: ResolveOptions = {}): ResolvedH
 
   const agent = env.SSH_AUTH_SOCK || undefined;
   return { alias, hostname, user, port, identityFiles, hivePort, ...(agent ? { agent } : {}) };
+}
+
+/**
+ * `localhost`: this machine and user, reached without SSH. Only HivePort (hives.conf) applies;
+ * ~/.ssh/config is not read, and `port` (the SSH port) is 0 because nothing connects.
+ */
+export function resolveLocalHost(env: NodeJS.ProcessEnv = process.env): ResolvedHost {
+  const hivePort = parsePort(first(computeFrom(hivesConfPath(env), LOCAL_ALIAS).hiveport), DEFAULT_HIVE_PORT, "HivePort", LOCAL_ALIAS);
+  // Bun's userInfo() can answer "unknown" where the login variables say who we are.
+  const user = env.USER || env.LOGNAME || userInfo().username;
+  return { alias: LOCAL_ALIAS, hostname: "127.0.0.1", user, port: 0, identityFiles: [], hivePort };
 }
 
 function computeFrom(path: string, alias: string): Record<string, string | string[]> {

@@ -25,7 +25,7 @@ describe("hive launcher script", () => {
     const host = { alias: "gpu1", hostname: "h", user: "u", port: 22, hivePort: 7835, identityFiles: [] };
     const r = run(launcherScript(hiveServeArgs(host, "http://10.0.0.1:7833"), "http://10.0.0.1:7833"));
     expect(r.stdout).toBe(
-      ["serve", "--role", "hive", "--bind", "127.0.0.1", "--port", "7835", "--hive-id", "gpu1", "--queen-url", "http://10.0.0.1:7833"].map((a) => `[${a}]\n`).join("") +
+      ["serve", "--role", "hive", "--bind", "0.0.0.0", "--advertise-url", "http://h:7835", "--port", "7835", "--hive-id", "gpu1", "--queen-url", "http://10.0.0.1:7833"].map((a) => `[${a}]\n`).join("") +
         `token=${"ab".repeat(32)}\n`,
     );
   });
