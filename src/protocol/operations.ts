@@ -70,6 +70,12 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
 
+/**
+ * Operations that only read. Dashboards poll them every second, so finished ones are kept
+ * apart (briefly, few) and never push a user's own jobs out of the registry.
+ */
+export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get"]);
+
 /** The hive an operation names, when it names one. */
 export function hiveIdOf(op: Operation): string | undefined {
   return "hive_id" in op ? op.hive_id : undefined;
