@@ -7,6 +7,9 @@ import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
+import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
+import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
+import { openAiRoutes } from "./openai/openai-routes.ts";
 
 export interface QueenOptions {
   port: number;
@@ -15,12 +18,15 @@ export interface QueenOptions {
   /** Embed the local hive `localhost` (the default: one process for one machine). */
   embedHive?: boolean;
   restartPolicy?: RestartPolicy;
+  /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
+  scheduler?: Partial<SchedulerOptions>;
 }
 
 export interface RunningQueen extends RunningDaemon {
   registry: JobRegistry;
   hives: HiveDirectory;
   localHive?: Hive;
+  scheduler: InferScheduler;
 }
 
 /** The queen: job server, hive directory, router; with the local hive embedded. */
@@ -30,21 +36,32 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const hives = new HiveDirectory();
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
   if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
-  const executor = queenExecutor(registry, hives, startedAt);
+  const scheduler = new InferScheduler(hives, new Map(localHive ? [[localHive.hiveId, localHive.pool]] : []), opts.scheduler);
+  const counters = new InferCounters();
+  scheduler.onResult = (result) => counters.observe(result);
+  scheduler.onRejected = () => counters.rejected++;
+  const executor = queenExecutor(registry, hives, startedAt, { infer: (op, ctx) => scheduler.infer(op, ctx) });
   const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
     port: opts.port,
     bind: opts.bind,
-    routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
+    routes: [
+      jobRoutes(registry, executor),
+      hiveApi.routes,
+      openAiRoutes({ registry, executor, hives }),
+      metricsRoutes(registry, hives, scheduler, counters),
+      ...(localHive ? [localHive.routes] : []),
+    ],
     info: () => ({ hives: hives.list().length }),
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
       hiveApi.stop();
+      scheduler.stop();
       registry.cancelAll("the queen is shutting down");
       await localHive?.shutdown();
     },
   });
   narrate("listening", `queen listening on ${daemon.url}`);
-  return { ...daemon, registry, hives, localHive };
+  return { ...daemon, registry, hives, localHive, scheduler };
 }
