@@ -3,16 +3,21 @@
  * Facts this rests on (see DESIGN.md): ESM + bytecode because yoga-layout uses top-level
  * await; cpu-features is ssh2's optional native speed-up and is left out; ink imports
  * react-devtools-core only in development, so it is stubbed.
+ * node-llama-cpp cannot be bundled: its files (and dependencies, ~42 MB) are packed into
+ * dist/engine/engine.tar.gz, embedded, and unpacked on first use (src/worker/engine.ts).
  */
 import { mkdirSync } from "node:fs";
 import pkg from "./package.json" with { type: "json" };
+import { embedEnginePlugin, packEngine } from "./src/worker/engine-pack.ts";
 
 const outfile = process.argv[2] ?? "dist/rbee";
 mkdirSync("dist", { recursive: true });
+const engine = packEngine(import.meta.dir, "dist/engine");
 
 const result = await Bun.build({
   entrypoints: ["./src/main.ts"],
-  compile: { outfile },
+  // autoloadPackageJson: the unpacked engine's package.json files ("type": "module") must be read.
+  compile: { outfile, autoloadPackageJson: true },
   format: "esm",
   bytecode: true,
   minify: true,
@@ -23,6 +28,7 @@ const result = await Bun.build({
     RBEE_VERSION: JSON.stringify(pkg.version),
   },
   plugins: [
+    embedEnginePlugin(engine),
     {
       name: "stub-react-devtools",
       setup(build) {
@@ -37,4 +43,4 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-console.log(`built ${outfile}`);
+console.log(`built ${outfile} (engine ${engine.version}, ${(engine.bytes / 1e6).toFixed(1)} MB packed)`);

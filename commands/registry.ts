@@ -1,4 +1,5 @@
 import type { CommandClass } from "clipanion";
+import { AuditVerifyCommand } from "./audit/verify.ts";
 import { HiveListCommand } from "./hive/list.ts";
 import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
@@ -10,6 +11,9 @@ import { ModelDeleteCommand } from "./model/delete.ts";
 import { ModelDownloadCommand } from "./model/download.ts";
 import { ModelGetCommand } from "./model/get.ts";
 import { ModelListCommand } from "./model/list.ts";
+import { QueenStartCommand } from "./queen/start.ts";
+import { QueenStatusCommand } from "./queen/status.ts";
+import { QueenStopCommand } from "./queen/stop.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
 import { WorkerGetCommand } from "./worker/get.ts";
@@ -38,4 +42,8 @@ export const commands: CommandClass[] = [
   WorkerStopCommand,
   WorkerServeCommand,
   HiveListCommand,
+  QueenStartCommand,
+  QueenStopCommand,
+  QueenStatusCommand,
+  AuditVerifyCommand,
 ];

@@ -5,6 +5,7 @@ import { setLogWriter } from "../../src/narration/log-sink.ts";
 import { setNarrationActor } from "../../src/narration/narrate.ts";
 import { RbeeError } from "../../src/protocol/errors.ts";
 import { startWorkerServer } from "../../src/worker/server.ts";
+import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
@@ -54,6 +55,7 @@ export class WorkerServeCommand extends RbeeCommand {
       slots: this.slots,
       threads: this.threads,
       contextSize: this.ctx,
+      token: loadApiToken(),
     });
     let stopSignal!: () => void;
     const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
@@ -61,6 +63,12 @@ export class WorkerServeCommand extends RbeeCommand {
     // no listener left once handlers ran, which turns a clean stop into exit 143.
     process.on("SIGINT", stopSignal);
     process.on("SIGTERM", stopSignal);
+    // A hive killed outright (SIGKILL) cannot stop its workers: each worker notices that its
+    // parent is gone (it is re-parented) and stops itself, so no orphan keeps a model loaded.
+    const parent = process.ppid;
+    const orphanWatch = setInterval(() => {
+      if (process.ppid !== parent) stopSignal();
+    }, 500);
     try {
       const { loadMs } = await server.ready.catch(async (err) => {
         this.context.stdout.write(`${JSON.stringify({ event: "failed", ...RbeeError.from(err).toBody() })}\n`);
@@ -71,6 +79,7 @@ export class WorkerServeCommand extends RbeeCommand {
       await stopped;
       await server.stop();
     } finally {
+      clearInterval(orphanWatch);
       process.off("SIGINT", stopSignal);
       process.off("SIGTERM", stopSignal);
     }

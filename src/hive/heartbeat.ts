@@ -1,4 +1,5 @@
 import { narrate } from "../narration/narrate.ts";
+import { authHeaders, queenToken } from "../security/api-token.ts";
 import type { WorkerInfo } from "./worker-process.ts";
 
 export interface Heartbeat {
@@ -20,7 +21,7 @@ export function startHeartbeat(queenUrl: string, beat: () => Heartbeat, everyMs 
     try {
       const res = await fetch(`${queenUrl}/v1/hives/heartbeat`, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(process.env.RBEE_API_TOKEN ? { authorization: `Bearer ${process.env.RBEE_API_TOKEN}` } : {}) },
+        headers: { "content-type": "application/json", ...authHeaders(queenToken()) },
         body: JSON.stringify(beat()),
         signal: AbortSignal.timeout(2_000),
       });

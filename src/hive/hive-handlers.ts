@@ -1,4 +1,5 @@
 import { narrate } from "../narration/narrate.ts";
+import { audit } from "../security/audit-log.ts";
 import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
 import { detectCapabilities } from "./capabilities.ts";
@@ -21,14 +22,18 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     worker_list: async () => pool.list(),
     worker_get: async (op) => pool.get(op.worker_id).info(),
     worker_stop: async (op) => pool.stop(op.worker_id),
-    model_download: async (op, { signal }) => models.download(op.model, { signal }),
+    model_download: async (op, { signal }) => {
+      const record = await models.download(op.model, { signal });
+      audit("model_download", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
+      return record;
+    },
     model_list: async () => models.list(),
     model_get: async (op) => models.get(op.model),
     model_delete: async (op) => {
       const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });
-      narrate("model_deleted", `deleted ${record.id}`);
+      audit("model_delete", { hive_id: hiveId, model: record.id });
       return record;
     },
-    infer: (op, { signal }) => inferOnHive(op, pool, models, signal),
+    infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
   };
 }

@@ -11,7 +11,7 @@ import { streamFromWorker } from "./worker-inference.ts";
  * model with a free slot (least busy first), else a new worker; the worker's tokens go into
  * the job's stream as they come.
  */
-export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal) {
+export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
   let worker: WorkerProcess | undefined = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
   if (worker) {
     narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { worker_id: worker.spec.workerId });
@@ -23,7 +23,7 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;
   try {
-    const done = await streamFromWorker(worker.url!, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal);
+    const done = await streamFromWorker(worker.url!, worker.token, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal, deadline);
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
     return { worker_id: worker.spec.workerId, model: op.model, ...done };
   } finally {

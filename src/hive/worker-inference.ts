@@ -1,5 +1,6 @@
 import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
+import { deadlineHeaders } from "../jobs/deadline.ts";
 
 export interface InferenceBody {
   prompt?: string;
@@ -24,10 +25,11 @@ export interface InferenceDone {
  * Sends one inference to a worker and relays its tokens as they arrive. Aborting the
  * signal closes the connection, which makes the worker stop and free the slot.
  */
-export async function streamFromWorker(url: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal): Promise<InferenceDone> {
+export async function streamFromWorker(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
-    res = await fetch(`${url}/v1/inference`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
+    res = await fetch(`${url}/v1/inference`, { method: "POST", headers, body: JSON.stringify(body), signal });
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     throw new RbeeError("WORKER_UNREACHABLE", `cannot reach the worker at ${url}: ${(err as Error).message}`, "The worker may have crashed; see `rbee worker list`.", 502);

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { execa, type ResultPromise } from "execa";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { selfCommand } from "../lifecycle/self-command.ts";
+import { audit } from "../security/audit-log.ts";
 import { RestartTracker, type RestartPolicy } from "./restart-policy.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
@@ -51,6 +53,8 @@ export class WorkerProcess {
   error?: string;
   private startedAt?: number;
   private child?: ResultPromise;
+  /** The bearer token this worker requires. */
+  token = "";
   private stopping = false;
   private exited = false;
   private readonly tracker: RestartTracker;
@@ -73,11 +77,15 @@ export class WorkerProcess {
     const { workerId, modelId, modelPath, device, slots } = this.spec;
     this.state = "starting";
     const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
-    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true });
+    // Each worker gets its own token: only its hive can talk to it.
+    this.token = randomBytes(16).toString("hex");
+    const env = { ...process.env, RBEE_API_TOKEN: this.token };
+    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env });
     this.child = child;
     this.exited = false;
     this.pid = child.pid;
     this.startedAt = Date.now();
+    audit(this.tracker.count ? "worker_restart" : "worker_spawn", { worker_id: workerId, model: modelId, device, pid: child.pid });
     narrate("worker_spawn", `spawned worker ${workerId} (pid ${child.pid}) for ${modelId} on ${device}`, { worker_id: workerId, pid: child.pid });
     this.state = "loading";
     narrate("worker_loading", `worker ${workerId} is loading ${modelId}`, { worker_id: workerId });
@@ -154,6 +162,7 @@ export class WorkerProcess {
     this.settleReady(new RbeeError("WORKER_EXITED", `worker ${this.spec.workerId} exited (${how}) while loading`));
     if (!wasReady) return;
     const decision = this.tracker.onCrash();
+    audit("worker_crash", { worker_id: this.spec.workerId, how, restart: decision.restart });
     if (!decision.restart) {
       this.state = "failed";
       this.error = `circuit open: ${decision.reason}; not restarting`;
@@ -184,6 +193,7 @@ export class WorkerProcess {
     await child.catch(() => {});
     clearTimeout(killer);
     this.state = "stopped";
+    audit("worker_stop", { worker_id: this.spec.workerId });
     narrate("worker_stopped", `worker ${this.spec.workerId} stopped`, { worker_id: this.spec.workerId });
   }
 

@@ -3,6 +3,9 @@ import { bodyLimit } from "hono/body-limit";
 import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { errorResponse } from "./errors.ts";
+import { narrate } from "../narration/narrate.ts";
+import { audit } from "../security/audit-log.ts";
+import { checkBearer, fingerprint, loadApiToken } from "../security/api-token.ts";
 
 export type Role = "queen" | "hive";
 
@@ -17,6 +20,8 @@ export interface DaemonOptions {
   /** Runs before the server stops: cancel jobs, stop workers. */
   onShutdown?: () => Promise<void>;
   maxBodyBytes?: number;
+  /** The API token; by default RBEE_API_TOKEN or the token file. "" turns auth off. */
+  token?: string;
 }
 
 export interface RunningDaemon {
@@ -31,7 +36,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** Starts a daemon's HTTP server: health, info, shutdown, and the given route groups. */
 export function startDaemon(opts: DaemonOptions): RunningDaemon {
-  if (!LOOPBACK.test(opts.bind) && !process.env.RBEE_API_TOKEN) {
+  const token = opts.token === undefined ? loadApiToken() : opts.token || undefined;
+  if (!LOOPBACK.test(opts.bind) && !token) {
     throw new RbeeError("INSECURE_BIND", `refusing to listen on ${opts.bind} without an API token`, "Set RBEE_API_TOKEN, or bind 127.0.0.1.");
   }
   const startedAt = Date.now();
@@ -41,6 +47,22 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) }));
 
   app.get("/health", (c) => c.json({ status: "ok", role: opts.role }));
+  // Every route but /health needs the token, when the daemon has one.
+  if (token) {
+    narrate("auth", `API token required (${fingerprint(token)})`);
+    app.use("*", async (c, next) => {
+      const where = { role: opts.role, method: c.req.method, path: c.req.path };
+      try {
+        checkBearer(c.req.header("authorization"), token);
+      } catch (err) {
+        audit("auth_failure", { ...where, code: (err as RbeeError).code });
+        throw err;
+      }
+      // Reads and heartbeats would flood the log; changes are what an audit needs.
+      if (c.req.method !== "GET" && c.req.path !== "/v1/hives/heartbeat") audit("auth_success", where);
+      await next();
+    });
+  }
   app.get("/v1/info", (c) =>
     c.json({ role: opts.role, version: VERSION, pid: process.pid, port: server.port, started_at: startedAt, ...(opts.info?.() ?? {}) }),
   );

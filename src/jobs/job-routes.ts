@@ -3,6 +3,8 @@ import { Operation, OPERATION_NAMES } from "../protocol/operations.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { describeZodError, readJson } from "../http/errors.ts";
 import type { JobRegistry } from "./job-registry.ts";
+import { audit } from "../security/audit-log.ts";
+import { DEADLINE_HEADER, readDeadline } from "./deadline.ts";
 import { cancelJob, runJob, type Executor } from "./job-runner.ts";
 import { jobStreamResponse, parseLastEventId } from "./job-stream.ts";
 
@@ -11,11 +13,14 @@ export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
   const app = new Hono();
 
   app.post("/v1/jobs", async (c) => {
+    const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
     const parsed = Operation.safeParse(await readJson(c));
     if (!parsed.success) {
       throw new RbeeError("INVALID_OPERATION", describeZodError(parsed.error), `Accepted operations: ${OPERATION_NAMES.join(", ")}.`);
     }
     const job = registry.create(parsed.data, c.req.header("x-correlation-id"));
+    job.deadline = deadline;
+    audit("job_created", { job_id: job.id, operation: job.operation.operation });
     void runJob(job, executor);
     return c.json({ job_id: job.id, sse_url: `/v1/jobs/${job.id}/stream` }, 201);
   });
@@ -32,6 +37,7 @@ export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
   app.delete("/v1/jobs/:id", (c) => {
     const job = registry.require(c.req.param("id"));
     const cancelled = cancelJob(job);
+    if (cancelled) audit("job_cancelled", { job_id: job.id, operation: job.operation.operation });
     return c.json({ job_id: job.id, cancelled, state: job.state });
   });
 

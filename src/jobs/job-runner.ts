@@ -3,11 +3,14 @@ import { RbeeError } from "../protocol/errors.ts";
 import { runWithNarration } from "../narration/context.ts";
 import { narrate } from "../narration/narrate.ts";
 import type { Job } from "./job.ts";
+import { deadlineExceeded } from "./deadline.ts";
 
 export interface ExecutorContext {
   /** Fires on cancel, timeout or deadline. */
   signal: AbortSignal;
   job: Job;
+  /** Absolute deadline (epoch ms) to pass downstream, when the request had one. */
+  deadline?: number;
 }
 
 /** Runs one operation. Its return value (when not undefined) becomes the `result` event. */
@@ -22,8 +25,10 @@ export async function runJob(job: Job, executor: Executor): Promise<void> {
   job.state = "running";
   job.startedAt = Date.now();
   const ctx = { jobId: job.id, correlationId: job.correlationId, emit: job.push.bind(job) };
+  const deadlineTimer = job.deadline ? setTimeout(() => job.controller.abort(deadlineExceeded(job.deadline!)), job.deadline - Date.now()) : undefined;
   try {
-    const result = await runWithNarration(ctx, () => abortable(job.controller.signal, () => executor(job.operation, { signal: job.controller.signal, job })));
+    const execCtx = { signal: job.controller.signal, job, deadline: job.deadline };
+    const result = await runWithNarration(ctx, () => abortable(job.controller.signal, () => executor(job.operation, execCtx)));
     if (result !== undefined) job.push({ kind: "result", result });
     job.finish("completed");
   } catch (err) {
@@ -36,6 +41,8 @@ export async function runJob(job: Job, executor: Executor): Promise<void> {
       runWithNarration(ctx, () => narrate("job_failed", error.message, { level: "error", code: error.code, ...(error.hint ? { hint: error.hint } : {}) }));
       job.finish("failed", error.message);
     }
+  } finally {
+    clearTimeout(deadlineTimer);
   }
 }
 

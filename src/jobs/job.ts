@@ -3,6 +3,7 @@ import type { Operation } from "../protocol/operations.ts";
 import { hiveIdOf } from "../protocol/operations.ts";
 import { isFinished, type JobInfo, type JobState } from "../protocol/jobs.ts";
 import { encodeSse } from "./sse.ts";
+import { audit } from "../security/audit-log.ts";
 
 /** One encoded SSE frame kept for replay. */
 export interface Frame {
@@ -23,6 +24,8 @@ export class Job {
   startedAt?: number;
   finishedAt?: number;
   error?: string;
+  /** Absolute time (epoch ms) at which the job is aborted, from X-Deadline. */
+  deadline?: number;
   readonly controller = new AbortController();
   private readonly frames: Frame[] = [];
   private nextId = 1;
@@ -53,6 +56,7 @@ export class Job {
     this.state = state;
     this.error = error;
     this.finishedAt = Date.now();
+    audit("job_finished", { job_id: this.id, operation: this.operation.operation, state, ...(error ? { error } : {}) });
     const marker = state === "completed" ? DONE : state === "cancelled" ? CANCELLED : `${ERROR_PREFIX} ${oneLine(error ?? "failed")}`;
     this.terminal = { id: this.nextId++, bytes: encodeSse(this.nextId - 1, marker) };
     for (const listener of this.listeners) listener(this.terminal, true);

@@ -3,6 +3,7 @@ import { CANCELLED, DONE, ERROR_PREFIX, JobEvent } from "../protocol/events.ts";
 import { JobCreated, JobInfo } from "../protocol/jobs.ts";
 import type { Operation } from "../protocol/operations.ts";
 import { readSse } from "./sse-reader.ts";
+import { loadApiToken } from "../security/api-token.ts";
 
 /** How a job stream ended. */
 export type JobOutcome = { state: "completed" } | { state: "failed"; error: string } | { state: "cancelled" };
@@ -17,11 +18,11 @@ export interface StreamOptions {
 export class DaemonClient {
   constructor(
     readonly baseUrl: string,
-    private readonly token = process.env.RBEE_API_TOKEN,
+    private readonly token = loadApiToken(),
   ) {}
 
-  async submit(op: Operation | Record<string, unknown>, signal?: AbortSignal): Promise<JobCreated> {
-    const res = await this.request("POST", "/v1/jobs", op, signal);
+  async submit(op: Operation | Record<string, unknown>, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<JobCreated> {
+    const res = await this.request("POST", "/v1/jobs", op, signal, headers);
     return JobCreated.parse(await res.json());
   }
 

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * The command line that runs this same rbee again (for workers and background daemons).
@@ -6,10 +6,10 @@ import { resolve } from "node:path";
  */
 export function selfCommand(): string[] {
   if (isCompiled()) return [process.execPath];
-  return [process.execPath, resolve(import.meta.dirname, "../main.ts")];
+  return [process.execPath, fileURLToPath(new URL("../main.ts", import.meta.url))];
 }
 
 /** A compiled Bun executable runs its code from the embedded /$bunfs/ file system. */
 export function isCompiled(): boolean {
-  return import.meta.path.startsWith("/$bunfs/") || Bun.main.startsWith("/$bunfs/");
+  return Bun.main.startsWith("/$bunfs/") || import.meta.url.includes("$bunfs");
 }

@@ -99,15 +99,15 @@ function smallest(files: RepoFile[]): RepoFile {
   return [...files].sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name))[0];
 }
 
-/** Resolves `hf:ORG/REPO` to one file, and says which one and why. */
+/** Resolves `hf:ORG/REPO` to one file (with its size when listed), and says which one and why. */
 export async function resolveHfFile(
   repo: string,
   opts: { signal?: AbortSignal; fetchImpl?: typeof fetch; env?: NodeJS.ProcessEnv } = {},
-): Promise<string> {
+): Promise<RepoFile> {
   narrate("model_resolve", `listing the GGUF files of ${repo}`, { repo });
   const files = await listGgufFiles(repo, opts);
-  const file = pickGgufFile(files, repo);
-  const others = files.filter((f) => f.name !== file).length;
-  narrate("model_resolve", `picked ${file}${others ? ` (${others} other GGUF file${others > 1 ? "s" : ""}; name one with hf:${repo}:FILE.gguf)` : ""}`, { repo, file });
-  return file;
+  const name = pickGgufFile(files, repo);
+  const others = files.length - 1;
+  narrate("model_resolve", `picked ${name}${others ? ` (${others} other GGUF file${others > 1 ? "s" : ""}; name one with hf:${repo}:FILE.gguf)` : ""}`, { repo, file: name });
+  return files.find((f) => f.name === name)!;
 }

@@ -6,7 +6,7 @@ import { copyIntoPlace } from "./local-copy.ts";
 import { formatModelSource, modelIdFromFileName, sourceFileName, type ModelSource } from "./model-source.ts";
 
 /** Writes the built-in demo model to `path` (wired by the hive to the GGUF writer). */
-export type CreateDemo = (path: string, signal?: AbortSignal) => Promise<void>;
+export type CreateDemo = (path: string, signal?: AbortSignal) => Promise<void> | void;
 
 export interface PlanContext {
   signal?: AbortSignal;
@@ -40,11 +40,13 @@ export function checkGgufHead(label: string) {
 export async function planDownload(source: ModelSource, ctx: PlanContext): Promise<ModelPlan> {
   switch (source.kind) {
     case "hf": {
-      const file = source.file ?? (await resolveHfFile(source.repo, ctx));
-      const resolved: ModelSource = { kind: "hf", repo: source.repo, file };
+      const picked = source.file ? { name: source.file } : await resolveHfFile(source.repo, ctx);
+      const resolved: ModelSource = { kind: "hf", repo: source.repo, file: picked.name };
       const fileName = sourceFileName(resolved)!;
-      const url = hfFileUrl(source.repo, file, ctx.env);
-      return plan(resolved, fileName, (dest, signal) => downloadFile(url, dest, remoteOptions(ctx, signal, fileName, hfHeaders(ctx.env))));
+      const url = hfFileUrl(source.repo, picked.name, ctx.env);
+      // The listed size catches a transfer that ends early without a Content-Length to say so.
+      const options = (signal: AbortSignal) => ({ ...remoteOptions(ctx, signal, fileName, hfHeaders(ctx.env)), expectedSize: picked.size });
+      return plan(resolved, fileName, (dest, signal) => downloadFile(url, dest, options(signal)));
     }
     case "url": {
       const fileName = source.file;
@@ -54,7 +56,11 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
       // Copied, not registered in place: the catalog owns its files, so deleting a model
       // never touches the user's original, and moving or editing the original never
       // breaks a worker that has it loaded.
-      return plan(source, sourceFileName(source)!, (dest, signal) => copyIntoPlace(source.path, dest, { signal }));
+      return plan(source, sourceFileName(source)!, async (dest, signal) => {
+        // Looked at before copying: a wrong multi-gigabyte file should fail in a millisecond.
+        checkGgufHead(sourceFileName(source)!)(new Uint8Array(await Bun.file(source.path).slice(0, 16).arrayBuffer()));
+        return copyIntoPlace(source.path, dest, { signal });
+      });
     case "demo": {
       const createDemo = ctx.createDemo;
       if (!createDemo) throw new RbeeError("DEMO_UNAVAILABLE", "this hive cannot build the demo model", "use a real model source (hf:ORG/REPO, a URL or a local .gguf file)", 501);

@@ -25,6 +25,7 @@ export interface ModelServiceOptions {
 
 /** One transfer shared by every caller asking for the same model at the same time. */
 interface InFlight {
+  source: string;
   promise: Promise<ModelRecord>;
   controller: AbortController;
   waiters: number;
@@ -46,7 +47,8 @@ export class ModelService {
   }
 
   get(id: string): ModelRecord {
-    const record = this.catalog.get(validateModelId(id));
+    // Ids are lowercase by construction; accept the name as the user may have typed it.
+    const record = this.catalog.get(validateModelId(typeof id === "string" ? id.toLowerCase() : id));
     if (!record) throw new RbeeError("MODEL_NOT_FOUND", `no model "${id}" on this hive`, "see the models this hive has with `rbee model list`", 404);
     return record;
   }
@@ -115,12 +117,15 @@ export class ModelService {
       await shared.promise.catch(() => {});
       shared = this.inFlight.get(plan.id);
     }
+    if (shared && shared.source !== plan.source) {
+      throw new RbeeError("MODEL_ID_TAKEN", `the id ${plan.id} is being downloaded from ${shared.source}`, "wait for that download to finish, then delete it to replace it", 409);
+    }
     if (shared) {
       narrate("model_wait", `${plan.id} is already being downloaded; waiting for that download`, { model: plan.id });
     } else {
       const controller = new AbortController();
       const promise = this.fetchModel(plan, controller.signal).finally(() => this.inFlight.delete(plan.id));
-      shared = { promise, controller, waiters: 0 };
+      shared = { source: plan.source, promise, controller, waiters: 0 };
       this.inFlight.set(plan.id, shared);
     }
     return waitFor(shared, signal);

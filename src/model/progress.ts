@@ -1,5 +1,7 @@
 import { narrate } from "../narration/narrate.ts";
 
+const SETTLE_MS = 500;
+
 /**
  * Narrates a byte transfer: a start line, progress events at most every `intervalMs`
  * (clients draw the bar from them; a stream of every chunk would drown the job's story),
@@ -30,10 +32,12 @@ export class ProgressNarrator {
     if (!force && now - this.lastEmit < this.intervalMs) return;
     this.lastEmit = now;
     const rate = this.rate(current, now);
-    const eta = this.total !== undefined && rate > 0 ? Math.max(0, Math.round((this.total - current) / rate)) : undefined;
+    // The first chunks arrive in a burst: a rate over a few milliseconds would promise the moon.
+    const settled = now - this.startedAt >= SETTLE_MS;
+    const eta = settled && this.total !== undefined && rate > 0 ? Math.max(0, Math.round((this.total - current) / rate)) : undefined;
     const percent = this.total ? ` (${Math.floor((current / this.total) * 100)}%)` : "";
     const of = this.total === undefined ? "" : ` of ${formatBytes(this.total)}`;
-    const speed = rate > 0 ? ` at ${formatBytes(rate)}/s` : "";
+    const speed = settled && rate > 0 ? ` at ${formatBytes(rate)}/s` : "";
     const left = eta !== undefined ? `, about ${formatDuration(eta)} left` : "";
     narrate("download_progress", `${this.label}: ${formatBytes(current)}${of}${percent}${speed}${left}`, {
       progress: { current, ...(this.total !== undefined ? { total: this.total } : {}), unit: "bytes" },

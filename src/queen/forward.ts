@@ -2,6 +2,8 @@ import { DaemonClient } from "../keeper/daemon-client.ts";
 import { tryGetNarration } from "../narration/context.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
+import { hiveToken } from "../security/api-token.ts";
+import { deadlineHeaders } from "../jobs/deadline.ts";
 import type { Operation } from "../protocol/operations.ts";
 
 /**
@@ -9,11 +11,11 @@ import type { Operation } from "../protocol/operations.ts";
  * events into the current (queen) job's stream, each narration marked with its origin.
  * Cancelling the queen job cancels the hive job. The hive's result becomes ours.
  */
-export async function forwardToHive(hiveId: string, baseUrl: string, op: Operation, signal: AbortSignal): Promise<unknown> {
-  const client = new DaemonClient(baseUrl, process.env.RBEE_API_TOKEN);
+export async function forwardToHive(hiveId: string, baseUrl: string, op: Operation, signal: AbortSignal, deadline?: number): Promise<unknown> {
+  const client = new DaemonClient(baseUrl, hiveToken(hiveId));
   let created;
   try {
-    created = await client.submit(op, AbortSignal.any([signal, AbortSignal.timeout(5_000)]));
+    created = await client.submit(op, AbortSignal.any([signal, AbortSignal.timeout(5_000)]), deadlineHeaders(deadline));
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     const e = RbeeError.from(err);

@@ -59,6 +59,6 @@ export class HiveDirectory {
     if (hive.state === "offline") {
       return Promise.reject(new RbeeError("HIVE_OFFLINE", `hive ${hiveId} is offline (last seen ${Math.round((Date.now() - (hive.last_seen ?? 0)) / 1000)} s ago)`, `Start it with \`rbee hive start --host ${hiveId}\`.`, 503));
     }
-    return forwardToHive(hiveId, hive.url!, op, ctx.signal);
+    return forwardToHive(hiveId, hive.url!, op, ctx.signal, ctx.deadline);
   }
 }

@@ -1,4 +1,6 @@
 import { narrate } from "../narration/narrate.ts";
+import { checkBearer } from "../security/api-token.ts";
+import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { BatchScheduler } from "./batch-scheduler.ts";
 import { errorResponse, handleInference } from "./inference-route.ts";
@@ -13,6 +15,8 @@ export interface WorkerServerOptions {
   host?: string;
   slots?: number;
   threads?: number;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  token?: string;
   /** Tokens per slot. */
   contextSize?: number;
 }
@@ -54,6 +58,11 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
           if (state.status === "failed") return Response.json({ status: "failed", ...state.error.toBody() }, { status: 500 });
           return Response.json({ status: state.status });
         }
+        // Everything but /health needs the token the hive gave this worker.
+        if (opts.token) checkBearer(req.headers.get("authorization"), opts.token);
+        // A deadline already past is refused; one in the future is enforced by the hive, which
+        // closes this request when it is reached (and a closed request frees its slot).
+        readDeadline(req.headers.get(DEADLINE_HEADER));
         if (req.method === "GET" && pathname === "/v1/info") {
           const s = state.status === "ready" ? state.scheduler : undefined;
           return Response.json({

@@ -95,6 +95,21 @@ describe("downloadFile", () => {
     expect(sha256(new Uint8Array(await readFile(dest)))).toBe(sha256(model));
   });
 
+  it("given a redirect to another host (a CDN), resumes there with the Range", async () => {
+    server.files.set("/cdn/blob", { body: model, stallOnceAfter: 200 * 1024 });
+    server.redirects.set("/m.gguf", server.url("/cdn/blob").replace("127.0.0.1", "localhost"));
+    const controller = new AbortController();
+    const first = downloadFile(server.url("/m.gguf"), dest, { signal: controller.signal });
+    await until(() => existsSync(`${dest}.part`) && statSync(`${dest}.part`).size === 200 * 1024, 10_000, "200 KiB on disk");
+    controller.abort();
+    await expect(first).rejects.toMatchObject({ code: "CANCELLED" });
+
+    await downloadFile(server.url("/m.gguf"), dest, { sha256: sha256(model), headers: { Authorization: "Bearer hf_secret" } });
+    expect(server.servedFor("/m.gguf").map((s) => s.range)).toEqual([null, `bytes=${200 * 1024}-`]);
+    // The token goes to the endpoint, never on to the other host.
+    expect(server.servedFor("/cdn/blob")[1]).toMatchObject({ range: `bytes=${200 * 1024}-`, authorization: null, status: 206, bytes: model.length - 200 * 1024 });
+  });
+
   it("given a server that ignores ranges, starts over and still produces the right file", async () => {
     server.files.set("/m.gguf", { body: model, ignoreRange: true });
     await Bun.write(`${dest}.part`, model.slice(0, 1000));

@@ -29,6 +29,8 @@ export interface FileServer {
   files: Map<string, FileRoute>;
   json: Map<string, unknown>;
   statuses: Map<string, number>;
+  /** Path → where a 302 sends the client (as Hugging Face sends file downloads to its CDN). */
+  redirects: Map<string, string>;
   served: Served[];
   servedFor(path: string): Served[];
   /** Drops every stalled connection, as a failing network would. */
@@ -44,6 +46,7 @@ export async function startFileServer(): Promise<FileServer> {
   const files = new Map<string, FileRoute>();
   const json = new Map<string, unknown>();
   const statuses = new Map<string, number>();
+  const redirects = new Map<string, string>();
   const served: Served[] = [];
   const stalledOnce = new Set<string>();
   const stalled = new Map<ServerResponse, () => void>();
@@ -59,6 +62,8 @@ export async function startFileServer(): Promise<FileServer> {
       res.writeHead(status, headers);
       res.end(body);
     };
+    const target = redirects.get(path);
+    if (target) return reply(302, { location: target });
     const status = statuses.get(path);
     if (status) return reply(status, { "content-type": "text/plain" }, `status ${status}`);
     if (json.has(path)) return reply(200, { "content-type": "application/json" }, JSON.stringify(json.get(path)));
@@ -110,6 +115,7 @@ export async function startFileServer(): Promise<FileServer> {
     files,
     json,
     statuses,
+    redirects,
     served,
     servedFor: (path) => served.filter((s) => s.path === path),
     cutStalled: () => {

@@ -85,6 +85,22 @@ describe("hf: sources against a Hugging Face-shaped endpoint on loopback", () =>
     expect(server.served.map((s) => [s.path, s.authorization])).toEqual([["/org/repo/resolve/main/sub/x.Q8_0.gguf", "Bearer hf_test"]]);
   });
 
+  it("given listed sizes, picks the smallest file and holds the transfer to the listed size", async () => {
+    server.json.set("/api/models/org/sized", {
+      siblings: [
+        { rfilename: "m.F16.gguf", size: 9_000_000 },
+        { rfilename: "m.Q6_K.gguf", size: small.length },
+      ],
+    });
+    server.files.set("/org/sized/resolve/main/m.Q6_K.gguf", { body: small });
+    await expect(models.download("hf:org/sized")).resolves.toMatchObject({ id: "m.q6_k", size_bytes: small.length });
+
+    server.json.set("/api/models/org/changed", { siblings: [{ rfilename: "c.Q6_K.gguf", size: small.length + 1 }] });
+    server.files.set("/org/changed/resolve/main/c.Q6_K.gguf", { body: small });
+    await expect(models.download("hf:org/changed")).rejects.toMatchObject({ code: "DOWNLOAD_FAILED", message: expect.stringContaining(`expected ${small.length + 1}`) });
+    expect(models.list().map((m) => m.id)).toEqual(["m.q6_k"]);
+  });
+
   it("given a repo without GGUF files, fails with NO_GGUF_FILES", async () => {
     server.json.set("/api/models/org/pytorch-only", { siblings: [{ rfilename: "model.safetensors" }, { rfilename: "config.json" }] });
     await expect(models.download("hf:org/pytorch-only")).rejects.toMatchObject({ code: "NO_GGUF_FILES", hint: expect.stringContaining("GGUF") });

@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { modelsDir } from "../../src/config/paths.ts";
+import { DEMO_MODEL, demoModelParams, writeDemoModel } from "../../src/model/gguf-writer.ts";
 import { ModelService } from "../../src/model/model-service.ts";
 import { runWithNarration } from "../../src/narration/context.ts";
 import type { JobEvent, NarrationEvent } from "../../src/protocol/events.ts";
@@ -57,6 +58,7 @@ describe("ModelService", () => {
     expect(sha256(new Uint8Array(await readFile(record.path)))).toBe(sha256(model));
     expect(models.list()).toEqual([record]);
     expect(models.get("tiny.q4_0")).toEqual(record);
+    expect(models.get("Tiny.Q4_0")).toEqual(record);
     expect(actions(events)).toEqual(expect.arrayContaining(["download_start", "download_progress", "download_done", "model_ready"]));
   });
 
@@ -162,8 +164,11 @@ describe("ModelService", () => {
 
   it("given a different source for an id already taken, refuses with MODEL_ID_TAKEN", async () => {
     server.files.set("/other/tiny.Q4_0.gguf", { body: model });
-    await models.download(server.url("/files/tiny.Q4_0.gguf"));
+    const [first, second] = await Promise.allSettled([models.download(server.url("/files/tiny.Q4_0.gguf")), models.download(server.url("/other/tiny.Q4_0.gguf"))]);
+    expect(first.status).toBe("fulfilled");
+    expect(second).toMatchObject({ status: "rejected", reason: { code: "MODEL_ID_TAKEN", status: 409 } });
     await expect(models.download(server.url("/other/tiny.Q4_0.gguf"))).rejects.toMatchObject({ code: "MODEL_ID_TAKEN", status: 409 });
+    expect(server.servedFor("/other/tiny.Q4_0.gguf")).toEqual([]);
   });
 
   it("given a local file, copies it into the models folder and leaves the original alone on delete", async () => {
@@ -178,12 +183,29 @@ describe("ModelService", () => {
     expect(modelFiles()).toEqual([]);
   });
 
+  it("given a local file that is not GGUF, fails with NOT_GGUF before copying anything", async () => {
+    const original = join(home.home, "notes.gguf");
+    await writeFile(original, "just some notes");
+    await expect(models.download(original)).rejects.toMatchObject({ code: "NOT_GGUF" });
+    expect(existsSync(original)).toBe(true);
+    expect(modelFiles()).toEqual([]);
+    expect(models.list()).toEqual([]);
+  });
+
   it("given demo:tiny, builds it with the injected generator", async () => {
     const withDemo = new ModelService({ createDemo: (path) => writeFile(path, ggufFixture({ name: "demo" })) });
     const record = await withDemo.download("demo:tiny");
     expect(record).toMatchObject({ id: "demo-tiny", source: "demo:tiny", architecture: "llama" });
     // Already present: answered from the catalog, so no generator is needed.
     await expect(models.download("demo:tiny")).resolves.toEqual(record);
+  });
+
+  it("given demo:tiny and the real demo writer, catalogs a loadable-looking llama model", async () => {
+    const withDemo = new ModelService({ createDemo: (path) => void writeDemoModel(path) });
+    const record = await withDemo.download("demo:tiny");
+    expect(record).toMatchObject({ id: DEMO_MODEL.id, architecture: "llama", parameters: demoModelParams() });
+    expect(record.context_length).toBeGreaterThan(0);
+    expect(modelFiles()).toEqual([DEMO_MODEL.file]);
   });
 
   it("given demo:tiny and no generator, fails with DEMO_UNAVAILABLE", async () => {

@@ -1,26 +1,29 @@
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createDemoModel, startTestQueen, storyOf, type TestQueen } from "../helpers/queen-harness.ts";
+import { startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
+import { createDemoModel, openAiClient, storyOf } from "../helpers/openai-queen.ts";
 
 describe("the queen's OpenAI-compatible API, through the official openai client", () => {
   let t: TestQueen;
+  let client: OpenAI;
 
   beforeEach(async () => {
-    t = startTestQueen();
-    await createDemoModel(t.queen.url);
+    t = await startTestQueen();
+    client = openAiClient(t.queen);
+    await createDemoModel(t);
   });
   afterEach(async () => {
     await t?.stop();
   });
 
   it("lists the hives' models in OpenAI's list shape", async () => {
-    const page = await t.client.models.list();
+    const page = await client.models.list();
     expect(page.data).toEqual([{ id: "demo-tiny", object: "model", created: expect.any(Number), owned_by: "rbee" }]);
-    expect((await t.client.models.retrieve("demo-tiny")).id).toBe("demo-tiny");
+    expect((await client.models.retrieve("demo-tiny")).id).toBe("demo-tiny");
   });
 
   it("streams a chat completion as chunks that end, with a final usage chunk", async () => {
-    const { data: stream, response } = await t.client.chat.completions
+    const { data: stream, response } = await client.chat.completions
       .create({ model: "demo-tiny", messages: [{ role: "user", content: "Hello" }], max_tokens: 8, seed: 1, stream: true, stream_options: { include_usage: true } })
       .withResponse();
     const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
@@ -44,7 +47,7 @@ describe("the queen's OpenAI-compatible API, through the official openai client"
   });
 
   it("answers a chat completion in one body with choices and usage", async () => {
-    const done = await t.client.chat.completions.create({
+    const done = await client.chat.completions.create({
       model: "demo-tiny",
       messages: [
         { role: "system", content: "Be brief." },
@@ -64,11 +67,11 @@ describe("the queen's OpenAI-compatible API, through the official openai client"
   });
 
   it("serves legacy text completions, whole and streamed; the same seed gives the same text", async () => {
-    const whole = await t.client.completions.create({ model: "demo-tiny", prompt: "Once upon a time", max_tokens: 10, seed: 7, stop: ["\u0001"] });
+    const whole = await client.completions.create({ model: "demo-tiny", prompt: "Once upon a time", max_tokens: 10, seed: 7, stop: ["\u0001"] });
     expect(whole.object).toBe("text_completion");
     expect(whole.usage?.completion_tokens).toBe(10);
 
-    const stream = await t.client.completions.create({ model: "demo-tiny", prompt: "Once upon a time", max_tokens: 10, seed: 7, stream: true });
+    const stream = await client.completions.create({ model: "demo-tiny", prompt: "Once upon a time", max_tokens: 10, seed: 7, stream: true });
     let text = "";
     let reason: string | null = null;
     for await (const chunk of stream) {
@@ -81,7 +84,7 @@ describe("the queen's OpenAI-compatible API, through the official openai client"
 
   it("an unknown model is a 404 model_not_found the client raises as NotFoundError", async () => {
     for (const stream of [false, true]) {
-      const err = await t.client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }], stream }).catch((e: unknown) => e);
+      const err = await client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }], stream }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
       const e = err as InstanceType<typeof OpenAI.NotFoundError>;
       expect(e.status).toBe(404);
@@ -89,16 +92,16 @@ describe("the queen's OpenAI-compatible API, through the official openai client"
       expect(e.type).toBe("invalid_request_error");
       expect(e.message).toMatch(/rbee model download/);
     }
-    await expect(t.client.models.retrieve("no-such-model")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(client.models.retrieve("no-such-model")).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   it("a bad parameter is a 400 naming the parameter, and starts no job", async () => {
     const before = t.queen.registry.list().length;
-    const err = (await t.client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], temperature: 9 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
+    const err = (await client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], temperature: 9 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.param).toBe("temperature");
     expect(err.type).toBe("invalid_request_error");
-    const n = (await t.client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
+    const n = (await client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], n: 2 }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(n.param).toBe("n");
     const raw = await fetch(`${t.queen.url}/v1/chat/completions`, { method: "POST", body: "{oops" });
     expect(raw.status).toBe(400);

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { JobRegistry } from "../../jobs/job-registry.ts";
 import type { Executor } from "../../jobs/job-runner.ts";
 import { SSE_HEADERS } from "../../jobs/sse.ts";
+import { DEADLINE_HEADER, readDeadline } from "../../jobs/deadline.ts";
 import { toOpenAiError, ParamError } from "./openai-errors.ts";
 import { startInferJob, type InferJob, type InferOutcome } from "./infer-job.ts";
 import { finishReason, usageOf, type Flavor, type Head } from "./response-shapes.ts";
@@ -23,6 +24,7 @@ const sse = (data: string) => encoder.encode(`data: ${data}\n\n`);
  * request and frees its slot.
  */
 export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (body: unknown) => InferRequest, deps: CompletionDeps): Promise<Response> {
+  const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
   const req = toInfer(await readBody(c));
   const buffered: string[] = [];
   let firstToken!: () => void;
@@ -31,7 +33,7 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
     buffered.push(text);
     firstToken();
   };
-  const run = startInferJob(deps.registry, deps.executor, req.op, (text) => onToken(text), c.req.header("x-correlation-id"));
+  const run = startInferJob(deps.registry, deps.executor, req.op, (text) => onToken(text), { correlationId: c.req.header("x-correlation-id"), deadline });
   const head: Head = { id: `${flavor.idPrefix}${run.job.id.replace(/^job-/, "")}`, created: Math.floor(Date.now() / 1000), model: req.model };
   const headers = { "x-rbee-job-id": run.job.id };
   const gone = c.req.raw.signal;

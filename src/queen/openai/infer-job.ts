@@ -37,8 +37,15 @@ function tokenText(frame: Frame): string | undefined {
  * by the queen's executor like any other), reading its tokens from the job's own event log.
  * `onToken` is called in the same turn the token reaches the job.
  */
-export function startInferJob(registry: JobRegistry, executor: Executor, op: OperationOf<"infer">, onToken: (text: string) => void, correlationId?: string): InferJob {
-  const job = registry.create(op, correlationId);
+export function startInferJob(
+  registry: JobRegistry,
+  executor: Executor,
+  op: OperationOf<"infer">,
+  onToken: (text: string) => void,
+  opts: { correlationId?: string; deadline?: number } = {},
+): InferJob {
+  const job = registry.create(op, opts.correlationId);
+  job.deadline = opts.deadline;
   let failure: unknown;
   let result: unknown;
   const unsubscribe = job.subscribe(0, (frame, final) => {

@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { join } from "node:path";
+import { rbeePaths } from "../config/paths.ts";
+import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { PidFile, type DaemonHandle, type DaemonStatus } from "./daemon-types.ts";
+import { isHealthy, pidAlive, waitHealthy } from "./health.ts";
+import { selfCommand } from "./self-command.ts";
+
+const START_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 5_000;
+
+export const queenFiles = () => {
+  const state = rbeePaths().state;
+  return { dir: state, pid: join(state, "queen.pid"), log: join(state, "queen.log") };
+};
+
+export function readPidFile(path = queenFiles().pid): PidFile | undefined {
+  try {
+    return PidFile.parse(JSON.parse(readFileSync(path, "utf8")));
+  } catch {
+    return undefined;
+  }
+}
+
+function writePidFile(record: PidFile): void {
+  const { pid } = queenFiles();
+  writeFileSync(`${pid}.tmp`, JSON.stringify(record));
+  renameSync(`${pid}.tmp`, pid);
+}
+
+/**
+ * Ensures a queen answers at `url`: one already running is found and left alone; otherwise
+ * a background `rbee serve` is started (log and pid file under the state folder) and
+ * health is polled with backoff until it answers.
+ */
+export async function ensureLocalQueen(url: string): Promise<DaemonHandle> {
+  if (await isHealthy(url)) return { name: "queen", base_url: url, pid: readPidFile()?.pid, started_by_us: false };
+  const port = new URL(url).port || "7833";
+  const host = new URL(url).hostname;
+  const files = queenFiles();
+  mkdirSync(files.dir, { recursive: true });
+  const log = openSync(files.log, "a");
+  const [cmd, ...args] = selfCommand();
+  const child = spawn(cmd, [...args, "serve", "--port", port, "--bind", host], { detached: true, stdio: ["ignore", log, log], env: process.env });
+  closeSync(log);
+  child.unref();
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  narrate("queen_starting", `starting a queen in the background on ${url} (pid ${child.pid}, log ${files.log})`);
+  if (!(await waitHealthy(url, START_TIMEOUT_MS, () => !exited))) {
+    if (!exited) child.kill("SIGKILL");
+    throw new RbeeError("QUEEN_START_FAILED", `the queen did not answer on ${url} within ${START_TIMEOUT_MS / 1000} s`, `See its log: ${files.log}`, 500);
+  }
+  writePidFile({ pid: child.pid!, url, started_at: Date.now() });
+  narrate("queen_started", `queen is up on ${url}; it keeps running (stop it with \`rbee queen stop\`)`);
+  return { name: "queen", base_url: url, pid: child.pid, started_by_us: true };
+}
+
+/** Stops the background queen: POST /v1/shutdown, then SIGTERM, then SIGKILL — by the recorded pid. */
+export async function stopLocalQueen(url: string): Promise<{ stopped: boolean; how: string }> {
+  const record = readPidFile();
+  const pid = record?.pid;
+  const answering = await isHealthy(url);
+  if (!answering && (!pid || !pidAlive(pid))) {
+    if (record) rmSync(queenFiles().pid, { force: true });
+    return { stopped: false, how: record ? "not running (removed a stale pid file)" : "not running" };
+  }
+  if (answering) await fetch(`${url}/v1/shutdown`, { method: "POST", signal: AbortSignal.timeout(2_000) }).catch(() => {});
+  if (!pid) {
+    // Found running but not started by us (no pid file): the shutdown request is all we may do.
+    return { stopped: await waitGone(() => isHealthy(url).then((h) => !h), STOP_GRACE_MS), how: "shutdown request (no pid file)" };
+  }
+  let how = "shutdown request";
+  if (!(await waitGone(() => !pidAlive(pid), STOP_GRACE_MS))) {
+    how = "SIGTERM";
+    process.kill(pid, "SIGTERM");
+    if (!(await waitGone(() => !pidAlive(pid), STOP_GRACE_MS))) {
+      how = "SIGKILL";
+      process.kill(pid, "SIGKILL");
+      await waitGone(() => !pidAlive(pid), 2_000);
+    }
+  }
+  rmSync(queenFiles().pid, { force: true });
+  return { stopped: true, how };
+}
+
+export async function localQueenStatus(url: string): Promise<DaemonStatus> {
+  const record = readPidFile();
+  const files = queenFiles();
+  try {
+    const info = (await (await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(1_000) })).json()) as { version: string; pid: number; started_at: number };
+    return { name: "queen", running: true, base_url: url, pid: info.pid, version: info.version, uptime_s: Math.round((Date.now() - info.started_at) / 1000), log_file: files.log };
+  } catch {
+    const stale = !!record && !pidAlive(record.pid);
+    return { name: "queen", running: false, base_url: url, ...(record ? { pid: record.pid } : {}), ...(stale ? { stale_pid_file: true } : {}) };
+  }
+}
+
+async function waitGone(gone: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let delay = 25;
+  while (Date.now() < deadline) {
+    if (await gone()) return true;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(250, delay * 2);
+  }
+  return gone();
+}

@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DaemonClient } from "../../src/keeper/daemon-client.ts";
+import { requireBinary, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { startStallingServer } from "../helpers/slow-server.ts";
+
+describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
+  let home: ReturnType<typeof tempHome>;
+  let queen: Daemon;
+  let source: Awaited<ReturnType<typeof startStallingServer>>;
+
+  beforeEach(async () => {
+    home = tempHome();
+    source = await startStallingServer();
+    queen = await startRbeeDaemon(["serve", "--port", "0"], { RBEE_HOME: home.home });
+  });
+  afterEach(async () => {
+    await queen.stop();
+    await source.stop();
+    home.cleanup();
+  });
+
+  it("SIGINT during a download: the job ends [CANCELLED] on the queen, the keeper exits 130", async () => {
+    const keeper = Bun.spawn([requireBinary(), "model", "download", source.url, "--queen-url", queen.url], {
+      env: { ...process.env, RBEE_HOME: home.home }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+    });
+    // wait until the download has visibly started (its narration reached the keeper);
+    // keep reading stderr to the end, so the keeper never writes into a closed pipe
+    let stderr = "";
+    const decoder = new TextDecoder();
+    let started!: () => void;
+    const downloading = new Promise<void>((r) => (started = r));
+    const drained = (async () => {
+      for await (const chunk of keeper.stderr as ReadableStream<Uint8Array>) {
+        stderr += decoder.decode(chunk);
+        if (/downloading/.test(stderr)) started();
+      }
+    })();
+    await downloading;
+    keeper.kill("SIGINT");
+    const code = await keeper.exited;
+    await drained;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/cancelled/);
+    const jobs = await new DaemonClient(queen.url).list();
+    expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
+  });
+});
