@@ -69,6 +69,7 @@ export class InferScheduler {
   onResult?: (result: InferResult) => void;
   /** Called for each request refused with QUEUE_FULL. */
   onRejected?: () => void;
+  private readonly grantWatchers = new WeakMap<Job, () => void>();
 
   constructor(
     private readonly hives: HiveDirectory,
@@ -98,10 +99,19 @@ export class InferScheduler {
     });
   }
 
+  /**
+   * Calls `fn` once the job's request has its worker (or a hive that picks one): past this
+   * point it is admitted, so an HTTP answer can start before the first token.
+   */
+  onGranted(job: Job, fn: () => void): void {
+    this.grantWatchers.set(job, fn);
+  }
+
   async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
     if (op.hive_id) this.assertHive(op.hive_id);
     for (let attempt = 1; ; attempt++) {
       const grant = await this.acquire(op, ctx);
+      this.grantWatchers.get(ctx.job)?.();
       try {
         const result = await this.hives.run(grant.hive_id, { ...op, hive_id: grant.hive_id, ...(grant.worker_id ? { worker_id: grant.worker_id } : {}) }, ctx);
         this.onResult?.(result as InferResult);

@@ -49,7 +49,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     routes: [
       jobRoutes(registry, executor),
       hiveApi.routes,
-      openAiRoutes({ registry, executor, hives }),
+      openAiRoutes({ registry, executor, hives, scheduler }),
       metricsRoutes(registry, hives, scheduler, counters),
       ...(localHive ? [localHive.routes] : []),
     ],

@@ -25,7 +25,7 @@ const TelemetryWorker = z.object({
 
 /** Anything with a live worker list: the embedded hive's WorkerPool. */
 export interface LiveWorkers {
-  list(): { worker_id: string; model: string; state: string; slots: number; busy: number }[];
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[];
 }
 
 /**
@@ -34,7 +34,7 @@ export interface LiveWorkers {
  * queen cannot see its workers and lets that hive choose itself.
  */
 export function workersOf(hive: HiveEntry, live?: LiveWorkers): WorkerSlots[] | undefined {
-  if (live) return live.list().map((w) => ({ ...pick(w), hive_id: hive.id, live: true }));
+  if (live) return live.slots().map((w) => ({ ...w, hive_id: hive.id, live: true }));
   const workers = (hive.telemetry as { workers?: unknown } | undefined)?.workers;
   if (!Array.isArray(workers)) return undefined;
   const out: WorkerSlots[] = [];
@@ -51,10 +51,6 @@ export function onlineWorkers(hives: HiveDirectory, live: ReadonlyMap<string, Li
     .list()
     .filter((h) => h.state === "online")
     .flatMap((h) => workersOf(h, live.get(h.id)) ?? []);
-}
-
-function pick(w: { worker_id: string; model: string; state: string; slots: number; busy: number }) {
-  return { worker_id: w.worker_id, model: w.model, state: w.state, slots: w.slots, busy: w.busy };
 }
 
 /** States in which a worker will (again) take requests: waiting for it makes sense. */

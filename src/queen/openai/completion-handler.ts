@@ -5,12 +5,15 @@ import { SSE_HEADERS } from "../../jobs/sse.ts";
 import { DEADLINE_HEADER, readDeadline } from "../../jobs/deadline.ts";
 import { toOpenAiError, ParamError } from "./openai-errors.ts";
 import { startInferJob, type InferJob, type InferOutcome } from "./infer-job.ts";
+import type { Job } from "../../jobs/job.ts";
+import type { InferScheduler } from "../infer-scheduler.ts";
 import { finishReason, usageOf, type Flavor, type Head } from "./response-shapes.ts";
 import type { InferRequest } from "./to-infer.ts";
 
 export interface CompletionDeps {
   registry: JobRegistry;
   executor: Executor;
+  scheduler?: InferScheduler;
 }
 
 const encoder = new TextEncoder();
@@ -19,8 +22,8 @@ const sse = (data: string) => encoder.encode(`data: ${data}\n\n`);
 /**
  * One completion request, chat or text: runs it as a queen job and answers with one JSON
  * body, or (`stream: true`) with SSE chunks ending in `data: [DONE]`. A streamed answer
- * starts at the first token, so an error before it (unknown model, full queue) still gets
- * its own HTTP status. A client that goes away cancels the job, which closes the worker
+ * starts once a worker has the request, so an error before that (unknown model, full queue,
+ * a worker that cannot start) still gets its own HTTP status. A client that goes away cancels the job, which closes the worker
  * request and frees its slot.
  */
 export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (body: unknown) => InferRequest, deps: CompletionDeps): Promise<Response> {
@@ -33,7 +36,10 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
     buffered.push(text);
     firstToken();
   };
-  const run = startInferJob(deps.registry, deps.executor, req.op, (text) => onToken(text), { correlationId: c.req.header("x-correlation-id"), deadline });
+  let scheduled!: () => void;
+  const admitted = new Promise<void>((resolve) => (scheduled = resolve));
+  const beforeRun = (job: Job) => deps.scheduler?.onGranted(job, scheduled);
+  const run = startInferJob(deps.registry, deps.executor, req.op, (text) => onToken(text), { correlationId: c.req.header("x-correlation-id"), deadline, beforeRun });
   const head: Head = { id: `${flavor.idPrefix}${run.job.id.replace(/^job-/, "")}`, created: Math.floor(Date.now() / 1000), model: req.model };
   const headers = { "x-rbee-job-id": run.job.id };
   const gone = c.req.raw.signal;
@@ -46,8 +52,9 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
     const outcome = await run.outcome;
     return c.json(flavor.whole(head, buffered.join(""), finishReason(outcome.finish_reason), usageOf(outcome)), 200, headers);
   }
-  // Wait for the first token or the end: an early failure is thrown and answered with its status.
-  await Promise.race([started, run.outcome]);
+  // Wait until a worker has it (or its first token, or its end): an error before that — unknown
+  // model, full queue, a worker that cannot start — is thrown and answered with its own status.
+  await Promise.race([admitted, started, run.outcome]);
   return new Response(tokenStream(run, flavor, head, req.includeUsage, buffered, (next) => (onToken = next)), { headers: { ...SSE_HEADERS, ...headers } });
 }
 

@@ -42,10 +42,11 @@ export function startInferJob(
   executor: Executor,
   op: OperationOf<"infer">,
   onToken: (text: string) => void,
-  opts: { correlationId?: string; deadline?: number } = {},
+  opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void } = {},
 ): InferJob {
   const job = registry.create(op, opts.correlationId);
   job.deadline = opts.deadline;
+  opts.beforeRun?.(job);
   let failure: unknown;
   let result: unknown;
   const unsubscribe = job.subscribe(0, (frame, final) => {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { JobRegistry } from "../../jobs/job-registry.ts";
 import type { Executor } from "../../jobs/job-runner.ts";
 import type { HiveDirectory } from "../hive-directory.ts";
+import type { InferScheduler } from "../infer-scheduler.ts";
 import { handleCompletion } from "./completion-handler.ts";
 import { listModels } from "./model-catalog.ts";
 import { openAiErrorResponse, ParamError } from "./openai-errors.ts";
@@ -13,6 +14,8 @@ export interface OpenAiDeps {
   /** The queen's executor: each completion runs as an `infer` job through it. */
   executor: Executor;
   hives: HiveDirectory;
+  /** Lets a stream start as soon as its request is scheduled (else at its first token). */
+  scheduler?: InferScheduler;
 }
 
 /**
