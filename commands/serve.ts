@@ -33,16 +33,21 @@ export class ServeCommand extends RbeeCommand {
   queenUrl = Option.String("--queen-url", { description: "the queen a hive registers with and sends heartbeats to" });
   noLocalHive = Option.Boolean("--no-local-hive", false, { description: "run the queen without its embedded hive (then `rbee hive start --host localhost` runs one beside it)" });
   advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
+  maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64)", validator: t.isNumber() });
+  workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   async run(): Promise<number> {
     if (this.role !== "queen" && this.role !== "hive") throw new UsageError(`--role must be queen or hive, not ${this.role}`);
     setNarrationActor(this.role);
     setLogWriter((line) => process.stdout.write(`${line}\n`));
     if (this.role === "queen" && this.hiveId) throw new UsageError("--hive-id goes with --role hive");
+    if (this.maxQueue !== undefined && (!Number.isInteger(this.maxQueue) || this.maxQueue < 0)) throw new UsageError("--max-queue must be a whole number ≥ 0");
+    if (this.workerSlots !== undefined && (!Number.isInteger(this.workerSlots) || this.workerSlots < 1 || this.workerSlots > 64)) throw new UsageError("--worker-slots must be a whole number from 1 to 64");
+    const scheduler = { ...(this.maxQueue !== undefined ? { maxQueue: this.maxQueue } : {}), ...(this.workerSlots !== undefined ? { spawnSlots: this.workerSlots } : {}) };
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive });
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

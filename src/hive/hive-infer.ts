@@ -7,11 +7,12 @@ import type { WorkerProcess } from "./worker-process.ts";
 import { streamFromWorker } from "./worker-inference.ts";
 
 /**
- * `infer` on a hive: a ready worker for the model with a free slot (least busy first), or
- * a new worker when there is none; the worker's tokens go into the job's stream as they come.
+ * `infer` on a hive: the worker the queen named (`worker_id`), else a ready worker for the
+ * model with a free slot (least busy first), else a new worker; the worker's tokens go into
+ * the job's stream as they come.
  */
 export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
-  let worker: WorkerProcess | undefined = pool.pickReady(op.model);
+  let worker: WorkerProcess | undefined = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
   if (worker) {
     narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { worker_id: worker.spec.workerId });
   } else {
@@ -27,5 +28,18 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
     return { worker_id: worker.spec.workerId, model: op.model, ...done };
   } finally {
     worker.busy--;
+  }
+}
+
+/**
+ * The worker the queen's scheduler chose, when it is still here and ready for this model
+ * (the queen counts the slots; a worker that vanished meanwhile falls back to our own pick).
+ */
+function namedWorker(pool: WorkerPool, workerId: string, model: string): WorkerProcess | undefined {
+  try {
+    const worker = pool.get(workerId);
+    return worker.state === "ready" && worker.spec.modelId === model ? worker : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -37,6 +37,11 @@ export class WorkerPool {
     return [...this.workers.values()].map((w) => w.info());
   }
 
+  /** Each worker's slots and state, without `info()`'s /proc reads: the queen's scheduler asks on every request. */
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[] {
+    return [...this.workers.values()].map((w) => ({ worker_id: w.spec.workerId, model: w.spec.modelId, state: w.state, slots: w.spec.slots, busy: w.busy }));
+  }
+
   get(workerId: string): WorkerProcess {
     const worker = this.workers.get(workerId);
     if (!worker) throw new RbeeError("WORKER_NOT_FOUND", `no worker ${workerId} on hive ${this.hiveId}`, "See the workers with `rbee worker list`.", 404);

@@ -39,7 +39,7 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
   z
-    .object({ operation: z.literal("infer"), hive_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
+    .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages"),
 ]);

@@ -9,6 +9,9 @@ import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
 import { allHiveTokens } from "../security/api-token.ts";
+import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
+import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
+import { openAiRoutes } from "./openai/openai-routes.ts";
 
 export interface QueenOptions {
   port: number;
@@ -17,12 +20,15 @@ export interface QueenOptions {
   /** Embed the local hive `localhost` (the default: one process for one machine). */
   embedHive?: boolean;
   restartPolicy?: RestartPolicy;
+  /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
+  scheduler?: Partial<SchedulerOptions>;
 }
 
 export interface RunningQueen extends RunningDaemon {
   registry: JobRegistry;
   hives: HiveDirectory;
   localHive?: Hive;
+  scheduler: InferScheduler;
 }
 
 /** The queen: job server, hive directory, router; with the local hive embedded. */
@@ -35,13 +41,23 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   // A hive started from here reports to this queen: RBEE_PUBLIC_URL when the queen is known
   // by another address on the network, else the address it listens on.
   const publicUrl = () => process.env.RBEE_PUBLIC_URL || daemon.url;
-  const executor = queenExecutor(registry, hives, startedAt, hiveLifecycleHandlers(publicUrl));
+  const scheduler = new InferScheduler(hives, new Map(localHive ? [[localHive.hiveId, localHive.pool]] : []), opts.scheduler);
+  const counters = new InferCounters();
+  scheduler.onResult = (result) => counters.observe(result);
+  scheduler.onRejected = () => counters.rejected++;
+  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx) });
   const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
     port: opts.port,
     bind: opts.bind,
-    routes: [jobRoutes(registry, executor), hiveApi.routes, ...(localHive ? [localHive.routes] : [])],
+    routes: [
+      jobRoutes(registry, executor),
+      hiveApi.routes,
+      openAiRoutes({ registry, executor, hives, scheduler }),
+      metricsRoutes(registry, hives, scheduler, counters),
+      ...(localHive ? [localHive.routes] : []),
+    ],
     // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
     info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
     // A hive installed from here knows only its own token; it may use it to send heartbeats.
@@ -49,10 +65,11 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
       hiveApi.stop();
+      scheduler.stop();
       registry.cancelAll("the queen is shutting down");
       await localHive?.shutdown();
     },
   });
   narrate("listening", `queen listening on ${daemon.url}`);
-  return { ...daemon, registry, hives, localHive };
+  return { ...daemon, registry, hives, localHive, scheduler };
 }

@@ -1,0 +1,71 @@
+/**
+ * The two OpenAI answer shapes rbee speaks: chat (`chat.completion`, `chat.completion.chunk`)
+ * and legacy text completions (`text_completion`). One Flavor per endpoint, so the request
+ * handling is written once.
+ */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface Head {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export interface Flavor {
+  /** Prefix of response ids (`chatcmpl-`, `cmpl-`). */
+  idPrefix: string;
+  /** The chunk that opens a stream, if the flavor has one (chat announces the role). */
+  opening(head: Head): object | undefined;
+  delta(head: Head, text: string): object;
+  finish(head: Head, reason: string): object;
+  /** The final usage chunk (`stream_options.include_usage`). */
+  usage(head: Head, usage: Usage): object;
+  whole(head: Head, text: string, reason: string, usage: Usage): object;
+}
+
+export const CHAT: Flavor = {
+  idPrefix: "chatcmpl-",
+  opening: (h) => chatChunk(h, { role: "assistant", content: "" }, null),
+  delta: (h, text) => chatChunk(h, { content: text }, null),
+  finish: (h, reason) => chatChunk(h, {}, reason),
+  usage: (h, usage) => ({ ...base(h, "chat.completion.chunk"), choices: [], usage }),
+  whole: (h, text, reason, usage) => ({
+    ...base(h, "chat.completion"),
+    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: reason }],
+    usage,
+  }),
+};
+
+export const TEXT: Flavor = {
+  idPrefix: "cmpl-",
+  opening: () => undefined,
+  delta: (h, text) => textChunk(h, text, null),
+  finish: (h, reason) => textChunk(h, "", reason),
+  usage: (h, usage) => ({ ...base(h, "text_completion"), choices: [], usage }),
+  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text, logprobs: null, finish_reason: reason }], usage }),
+};
+
+const base = (h: Head, object: string) => ({ id: h.id, object, created: h.created, model: h.model, system_fingerprint: null });
+
+const chatChunk = (h: Head, delta: object, reason: string | null) => ({
+  ...base(h, "chat.completion.chunk"),
+  choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }],
+});
+
+const textChunk = (h: Head, text: string, reason: string | null) => ({
+  ...base(h, "text_completion"),
+  choices: [{ index: 0, text, logprobs: null, finish_reason: reason }],
+});
+
+export function usageOf(outcome: { tokens?: number; prompt_tokens?: number }): Usage {
+  const prompt = outcome.prompt_tokens ?? 0;
+  const completion = outcome.tokens ?? 0;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+/** OpenAI's finish reasons: the worker's `stop`/`length` map one to one. */
+export const finishReason = (reason: string | undefined) => (reason === "length" ? "length" : "stop");
