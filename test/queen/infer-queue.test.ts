@@ -50,7 +50,8 @@ describe("the queen's infer queue and cancellation", () => {
     const jobB = t.queen.registry.require(b.response.headers.get("x-rbee-job-id")!);
     expect(storyOf(t.queen, jobA.id).join("\n")).toMatch(/every slot for demo-tiny is busy: queued, position 1/);
     expect(storyOf(t.queen, jobB.id).join("\n")).toMatch(/queued, position 2/);
-    expect(jobA.finishedAt!).toBeLessThanOrEqual(jobB.finishedAt!);
+    // FIFO: A left the queue (got the slot) before B did.
+    expect(dequeuedAt(t.queen, jobA.id)).toBeLessThanOrEqual(dequeuedAt(t.queen, jobB.id));
     await eventually(() => t!.queen.registry.require(holderJob).state === "cancelled");
 
     const metrics = await (await fetch(`${t.queen.url}/metrics`)).text();
@@ -102,3 +103,16 @@ describe("the queen's infer queue and cancellation", () => {
     await Promise.all(held.map((it) => it.return?.()));
   });
 });
+
+/** When a job left the queue: the time on its "dequeued" narration. */
+function dequeuedAt(queen: Parameters<typeof storyOf>[0], jobId: string): number {
+  let at = Number.NaN;
+  const decoder = new TextDecoder();
+  queen.registry.require(jobId).subscribe(0, (frame) => {
+    const text = decoder.decode(frame.bytes);
+    if (!text.includes("\nevent: narration\n")) return;
+    const event = JSON.parse(text.slice(text.indexOf("data: ") + 6)) as { action: string; ts: number };
+    if (event.action === "dequeued") at = event.ts;
+  })();
+  return at;
+}

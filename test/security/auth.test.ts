@@ -14,6 +14,10 @@ const routes: [string, string, string?][] = [
   ["DELETE", "/v1/jobs/job-x"],
   ["GET", "/v1/capabilities"],
   ["POST", "/v1/hives/heartbeat", "{}"],
+  ["GET", "/v1/models"],
+  ["POST", "/v1/chat/completions", '{"model":"m","messages":[{"role":"user","content":"hi"}]}'],
+  ["POST", "/v1/completions", '{"model":"m","prompt":"hi"}'],
+  ["GET", "/metrics"],
   ["POST", "/v1/shutdown"],
 ];
 
