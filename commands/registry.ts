@@ -1,5 +1,11 @@
 import type { CommandClass } from "clipanion";
 import { AuditVerifyCommand } from "./audit/verify.ts";
+import { HiveInstallCommand } from "./hive/install.ts";
+import { HiveStartCommand } from "./hive/start.ts";
+import { HiveStopCommand } from "./hive/stop.ts";
+import { HiveStatusCommand } from "./hive/status.ts";
+import { HiveUninstallCommand } from "./hive/uninstall.ts";
+import { HiveUpgradeCommand } from "./hive/upgrade.ts";
 import { HiveListCommand } from "./hive/list.ts";
 import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
@@ -16,6 +22,7 @@ import { QueenStatusCommand } from "./queen/status.ts";
 import { QueenStopCommand } from "./queen/stop.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
+import { TuiCommand } from "./tui.ts";
 import { WorkerGetCommand } from "./worker/get.ts";
 import { WorkerListCommand } from "./worker/list.ts";
 import { WorkerServeCommand } from "./worker/serve.ts";
@@ -24,6 +31,8 @@ import { WorkerStopCommand } from "./worker/stop.ts";
 
 /** Every command rbee offers: one class per file under commands/<namespace>/<verb>.ts. */
 export const commands: CommandClass[] = [
+  // First: clipanion shows the general help only if a documented command follows the default one.
+  TuiCommand,
   ServeCommand,
   StatusCommand,
   InferCommand,
@@ -42,6 +51,12 @@ export const commands: CommandClass[] = [
   WorkerStopCommand,
   WorkerServeCommand,
   HiveListCommand,
+  HiveInstallCommand,
+  HiveStartCommand,
+  HiveStopCommand,
+  HiveStatusCommand,
+  HiveUninstallCommand,
+  HiveUpgradeCommand,
   QueenStartCommand,
   QueenStopCommand,
   QueenStatusCommand,

@@ -31,6 +31,7 @@ export class ServeCommand extends RbeeCommand {
   role = Option.String("--role", "queen", { description: "queen (default) or hive" });
   hiveId = Option.String("--hive-id", { description: "this hive's name (with --role hive; default: the host name)" });
   queenUrl = Option.String("--queen-url", { description: "the queen a hive registers with and sends heartbeats to" });
+  noLocalHive = Option.Boolean("--no-local-hive", false, { description: "run the queen without its embedded hive (then `rbee hive start --host localhost` runs one beside it)" });
   advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
   maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64)", validator: t.isNumber() });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
@@ -46,10 +47,11 @@ export class ServeCommand extends RbeeCommand {
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, scheduler });
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler });
     const onSignal = () => void daemon.stop();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
     await daemon.stopped;
     return 0;
   }

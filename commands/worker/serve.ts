@@ -18,6 +18,12 @@ export class WorkerServeCommand extends RbeeCommand {
       \`GET /health\`, \`GET /v1/info\` and \`POST /v1/inference\` (tokens streamed as SSE).
       Hives start this command for you (\`rbee worker spawn\`); run it by hand to try a model.
 
+      The inference body is JSON: \`prompt\` (text) or \`messages\` ([{role, content}], rendered
+      with the model's chat template), and optionally \`max_tokens\` (128), \`temperature\` (0.8),
+      \`top_p\`, \`top_k\`, \`seed\`, \`stop\` (strings). The stream sends \`started\`, \`token\`
+      ({text}) events and ends with \`done\` ({tokens, ttft_ms, tokens_per_s, finish_reason}) or
+      \`error\`. A client that disconnects stops its generation.
+
       \`--slots N\` lets N requests generate at once: they share each decode step (one llama.cpp
       batch), so two streams cost far less than twice one. When every slot is busy the worker
       answers 503 with Retry-After.

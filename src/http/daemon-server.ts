@@ -20,6 +20,8 @@ export interface DaemonOptions {
   /** Runs before the server stops: cancel jobs, stop workers. */
   onShutdown?: () => Promise<void>;
   maxBodyBytes?: number;
+  /** Other tokens a route accepts besides the daemon's own (hive tokens for heartbeats). */
+  extraTokens?: (path: string) => string[];
   /** The API token; by default RBEE_API_TOKEN or the token file. "" turns auth off. */
   token?: string;
 }
@@ -53,7 +55,7 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
     app.use("*", async (c, next) => {
       const where = { role: opts.role, method: c.req.method, path: c.req.path };
       try {
-        checkBearer(c.req.header("authorization"), token);
+        checkBearer(c.req.header("authorization"), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
       } catch (err) {
         audit("auth_failure", { ...where, code: (err as RbeeError).code });
         throw err;

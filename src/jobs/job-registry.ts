@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Operation } from "../protocol/operations.ts";
+import { READ_ONLY, type Operation } from "../protocol/operations.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { JobState } from "../protocol/jobs.ts";
 import { Job } from "./job.ts";
@@ -13,6 +13,9 @@ export interface RegistryLimits {
   maxFinishedJobs: number;
   /** Jobs running at once; past this new jobs are refused (503). */
   maxActiveJobs: number;
+  /** Finished read-only jobs kept at most, and for how long. */
+  maxFinishedReads: number;
+  readRetentionMs: number;
 }
 
 export const DEFAULT_LIMITS: RegistryLimits = {
@@ -20,6 +23,8 @@ export const DEFAULT_LIMITS: RegistryLimits = {
   retentionMs: 15 * 60_000,
   maxFinishedJobs: 1_000,
   maxActiveJobs: 10_000,
+  maxFinishedReads: 100,
+  readRetentionMs: 60_000,
 };
 
 /** All jobs a daemon knows, bounded: finished jobs are dropped after a retention time. */
@@ -70,16 +75,21 @@ export class JobRegistry {
   /** Drops finished jobs past their retention time, and the oldest past the count cap. */
   sweep(now = Date.now()): void {
     const finished: Job[] = [];
+    const reads: Job[] = [];
     for (const job of this.jobs.values()) {
       if (!job.finished) continue;
-      if (now - (job.finishedAt ?? now) > this.limits.retentionMs) this.jobs.delete(job.id);
-      else finished.push(job);
+      const read = READ_ONLY.has(job.operation.operation);
+      if (now - (job.finishedAt ?? now) > (read ? this.limits.readRetentionMs : this.limits.retentionMs)) this.jobs.delete(job.id);
+      else (read ? reads : finished).push(job);
     }
-    const excess = finished.length - this.limits.maxFinishedJobs;
-    if (excess > 0) {
-      finished.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
-      for (const job of finished.slice(0, excess)) this.jobs.delete(job.id);
-    }
+    this.dropOldest(finished, this.limits.maxFinishedJobs);
+    this.dropOldest(reads, this.limits.maxFinishedReads);
+  }
+
+  private dropOldest(jobs: Job[], keep: number): void {
+    if (jobs.length <= keep) return;
+    jobs.sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
+    for (const job of jobs.slice(0, jobs.length - keep)) this.jobs.delete(job.id);
   }
 
   /** Cancels every unfinished job (daemon shutdown). */

@@ -1,3 +1,4 @@
+import { formatBytes } from "../model/progress.ts";
 import type { Progress } from "../protocol/events.ts";
 
 /** One line drawn in place on a TTY: `label [#####-----] 42% 12.0/28.5 MiB`. */
@@ -12,15 +13,8 @@ export function renderProgressLine(label: string, p: Progress, width = 80): stri
 }
 
 function formatAmount(n: number, unit?: string): string {
-  if (unit !== "bytes") return unit ? `${n} ${unit}` : String(n);
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+  if (unit === "bytes") return formatBytes(n);
+  return unit ? `${n} ${unit}` : String(n);
 }
 
 const truncate = (s: string, width: number) => (s.length > width ? s.slice(0, width - 1) : s);

@@ -1,3 +1,5 @@
+import { formatBytes as formatByteCount } from "../model/progress.ts";
+
 /** A plain text table: a header row and columns padded to their widest cell. */
 export function formatTable(head: string[], rows: (string | number | undefined)[][]): string {
   const cells = rows.map((r) => r.map((c) => (c === undefined ? "" : String(c))));
@@ -5,16 +7,9 @@ export function formatTable(head: string[], rows: (string | number | undefined)[
   return [head, ...cells].map((r) => r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
 }
 
+/** Sizes as people read them (one formatter for the whole project). */
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return "";
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${units[i]}`;
+  return n === undefined ? "" : formatByteCount(n);
 }
 
 /** A record as aligned `key  value` lines. */

@@ -109,13 +109,20 @@ export function encodeTensor(type: TensorType, values: Float32Array): Uint8Array
     return out;
   }
   // Q8_0: per block of 32, a half scale d = max|x| / 127, then 32 int8 values round(x / d).
-  for (let b = 0; b < values.length / 32; b++) {
+  const q = new Int8Array(out.buffer);
+  for (let b = 0, blocks = values.length / 32; b < blocks; b++) {
+    const base = b * 32;
     let max = 0;
-    for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(values[b * 32 + i]!));
+    for (let i = 0; i < 32; i++) {
+      const v = values[base + i]!;
+      const a = v < 0 ? -v : v;
+      if (a > max) max = a;
+    }
     const d = max / 127;
     const inv = d ? 1 / d : 0;
     view.setUint16(b * 34, toHalf(d), true);
-    for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round(values[b * 32 + i]! * inv));
+    const at = b * 34 + 2;
+    for (let i = 0; i < 32; i++) q[at + i] = Math.round(values[base + i]! * inv);
   }
   return out;
 }

@@ -33,6 +33,7 @@ export interface DemoModelOptions {
 }
 
 const ALIGNMENT = 32;
+const FILE_TYPE: Record<TensorType, number> = { f32: 0, f16: 1, q8_0: 7 };
 const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 /** A tiny chat template: node-llama-cpp renders it with its Jinja engine. */
 export const DEMO_CHAT_TEMPLATE =
@@ -135,6 +136,8 @@ function metadata(o: ReturnType<typeof resolve>, vocab: ReturnType<typeof buildV
     ["general.architecture", { type: "str", value: "llama" }],
     ["general.name", { type: "str", value: "rbee demo (random weights)" }],
     ["general.alignment", u32(ALIGNMENT)],
+    // llama.cpp's file-type ids (ALL_F32, MOSTLY_F16, MOSTLY_Q8_0): readers name the quantization by it.
+    ["general.file_type", u32(FILE_TYPE[o.type])],
     ["llama.context_length", u32(o.ctx)],
     ["llama.embedding_length", u32(o.dim)],
     ["llama.block_count", u32(o.layers)],

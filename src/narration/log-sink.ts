@@ -19,7 +19,9 @@ export function formatLogLine(e: NarrationEvent): string {
 }
 
 export function writeLogLine(event: NarrationEvent): void {
-  // Progress ticks would flood a log file; the stream already carries them.
+  // Progress ticks would flood a log file; the stream already carries them. Debug lines
+  // (polled reads, workers' own output) go to the log only with RBEE_LOG=debug.
   if (!writer || event.progress) return;
+  if (event.level === "debug" && process.env.RBEE_LOG !== "debug") return;
   writer(formatLogLine(event));
 }

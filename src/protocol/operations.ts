@@ -28,6 +28,7 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("hive_uninstall"), alias, force: z.boolean().default(false) }).strict(),
   z.object({ operation: z.literal("hive_start"), alias, queen_url: z.string().url().optional() }).strict(),
   z.object({ operation: z.literal("hive_stop"), alias }).strict(),
+  z.object({ operation: z.literal("hive_upgrade"), alias, binary: z.string().max(4096).optional(), queen_url: z.string().url().optional() }).strict(),
   z.object({ operation: z.literal("hive_status"), hive_id: hiveId }).strict(),
   z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1) }).strict(),
   z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
@@ -54,6 +55,7 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   hive_uninstall: "queen",
   hive_start: "queen",
   hive_stop: "queen",
+  hive_upgrade: "queen",
   hive_status: "hive",
   worker_spawn: "hive",
   worker_list: "queen",
@@ -67,6 +69,12 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
 };
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
+
+/**
+ * Operations that only read. Dashboards poll them every second, so finished ones are kept
+ * apart (briefly, few) and never push a user's own jobs out of the registry.
+ */
+export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get"]);
 
 /** The hive an operation names, when it names one. */
 export function hiveIdOf(op: Operation): string | undefined {

@@ -21,7 +21,7 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
     status: () => queenStatus(registry, startedAt, () => hives.list().map((h) => ({ id: h.id, state: h.state }))),
     hive_list: async () => {
       const list = hives.list();
-      narrate("hive_list", `${list.length} hive(s): ${list.map((h) => `${h.id} (${h.state})`).join(", ")}`);
+      narrate("hive_list", `${list.length} hive(s): ${list.map((h) => `${h.id} (${h.state})`).join(", ")}`, { level: "debug" });
       return list;
     },
     worker_list: async (op, ctx) => {

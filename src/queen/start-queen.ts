@@ -7,6 +7,8 @@ import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
+import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
+import { allHiveTokens } from "../security/api-token.ts";
 import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
 import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
 import { openAiRoutes } from "./openai/openai-routes.ts";
@@ -36,11 +38,14 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const hives = new HiveDirectory();
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
   if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
+  // A hive started from here reports to this queen: RBEE_PUBLIC_URL when the queen is known
+  // by another address on the network, else the address it listens on.
+  const publicUrl = () => process.env.RBEE_PUBLIC_URL || daemon.url;
   const scheduler = new InferScheduler(hives, new Map(localHive ? [[localHive.hiveId, localHive.pool]] : []), opts.scheduler);
   const counters = new InferCounters();
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
-  const executor = queenExecutor(registry, hives, startedAt, { infer: (op, ctx) => scheduler.infer(op, ctx) });
+  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx) });
   const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",
@@ -53,7 +58,10 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       metricsRoutes(registry, hives, scheduler, counters),
       ...(localHive ? [localHive.routes] : []),
     ],
-    info: () => ({ hives: hives.list().length }),
+    // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
+    info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
+    // A hive installed from here knows only its own token; it may use it to send heartbeats.
+    extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
     onShutdown: async () => {
       narrate("shutdown", "queen shutting down");
       hiveApi.stop();

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rbeePaths } from "../config/paths.ts";
 import { RbeeError } from "../protocol/errors.ts";
@@ -26,12 +26,15 @@ export function fingerprint(token: string): string {
  * Checks an Authorization header against the expected token in constant time (both
  * sides are hashed first, so lengths never leak through early exits).
  */
-export function checkBearer(header: string | null | undefined, expected: string): void {
+export function checkBearer(header: string | null | undefined, expected: string | string[]): void {
   const match = header?.match(/^Bearer\s+(.+)$/i);
   if (!match) throw new RbeeError("MISSING_API_KEY", "this route needs an API token", "Send `Authorization: Bearer <token>` (the keeper reads RBEE_API_TOKEN).", 401);
   const a = createHash("sha256").update(match[1].trim()).digest();
-  const b = createHash("sha256").update(expected).digest();
-  if (!timingSafeEqual(a, b)) throw new RbeeError("INVALID_API_KEY", "the API token is not valid", "Check RBEE_API_TOKEN against the daemon's token.", 401);
+  let ok = false;
+  for (const token of Array.isArray(expected) ? expected : [expected]) {
+    ok = timingSafeEqual(a, createHash("sha256").update(token).digest()) || ok;
+  }
+  if (!ok) throw new RbeeError("INVALID_API_KEY", "the API token is not valid", "Check RBEE_API_TOKEN against the daemon's token.", 401);
 }
 
 /** Request headers carrying the token downstream (each hop sends its token on). */
@@ -45,6 +48,16 @@ export function hiveToken(hiveId: string): string | undefined {
     return readFileSync(join(rbeePaths().config, "hive-tokens", hiveId), "utf8").trim() || loadApiToken();
   } catch {
     return loadApiToken();
+  }
+}
+
+/** Every hive token provisioned from here (hives may use theirs to send heartbeats). */
+export function allHiveTokens(): string[] {
+  const dir = join(rbeePaths().config, "hive-tokens");
+  try {
+    return readdirSync(dir).flatMap((name) => readFileSync(join(dir, name), "utf8").trim() || []);
+  } catch {
+    return [];
   }
 }
 

@@ -72,8 +72,9 @@ describe("compiled rbee: the command line", () => {
     expect((await runRbee(["serve", "--port", "nope"], {})).code).toBe(2);
   });
 
-  it("a queen that does not answer is a clear error, exit 1", async () => {
-    const res = await runRbee(["status", "--queen-url", "http://127.0.0.1:9"], {});
+  it("with auto-start off, a queen that does not answer is a clear error, exit 1", async () => {
+    // (RBEE_NO_AUTOSTART: a loopback URL would otherwise get a queen started on it)
+    const res = await runRbee(["status", "--queen-url", "http://127.0.0.1:9"], { RBEE_NO_AUTOSTART: "1" });
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("UNREACHABLE");
   });

@@ -2,6 +2,7 @@ import { JobRegistry, type RegistryLimits } from "../../src/jobs/job-registry.ts
 import { runJob, type Executor } from "../../src/jobs/job-runner.ts";
 import { jobStreamResponse } from "../../src/jobs/job-stream.ts";
 import { readSse, type SseMessage } from "../../src/keeper/sse-reader.ts";
+import type { Operation } from "../../src/protocol/operations.ts";
 
 /** Reads a job's SSE stream (the same Response a daemon sends) to its end. */
 export async function collectStream(registry: JobRegistry, jobId: string, lastEventId = 0): Promise<SseMessage[]> {
@@ -12,8 +13,8 @@ export async function collectStream(registry: JobRegistry, jobId: string, lastEv
 }
 
 /** Starts one job on a fresh or given registry. */
-export function startJob(registry: JobRegistry, executor: Executor) {
-  const job = registry.create({ operation: "status" });
+export function startJob(registry: JobRegistry, executor: Executor, operation: Operation = { operation: "status" }) {
+  const job = registry.create(operation);
   const done = runJob(job, executor);
   return { job, done };
 }

@@ -33,6 +33,8 @@ export interface Daemon {
   url: string;
   proc: ReturnType<typeof Bun.spawn>;
   output: () => string;
+  /** Resolves when the daemon's output shows a line matching `pattern` (bounded). */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -44,11 +46,13 @@ export async function startRbeeDaemon(args: string[], env: Record<string, string
   const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let out = "";
   const decoder = new TextDecoder();
+  const watchers = new Set<() => void>();
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "listening on" line within ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const pump = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) {
         out += decoder.decode(chunk);
+        for (const w of watchers) w();
         const m = out.match(/listening on (http:\/\/\S+)/);
         if (m) { clearTimeout(timer); resolveUrl(m[1]); }
       }
@@ -61,6 +65,21 @@ export async function startRbeeDaemon(args: string[], env: Record<string, string
     url,
     proc,
     output: () => out,
+    waitFor: (pattern, waitMs = 15_000) =>
+      new Promise<void>((resolveWait, rejectWait) => {
+        const check = () => {
+          if (!pattern.test(out)) return;
+          watchers.delete(check);
+          clearTimeout(timer);
+          resolveWait();
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          rejectWait(new Error(`no ${pattern} in output within ${waitMs} ms:\n${out}`));
+        }, waitMs);
+        watchers.add(check);
+        check();
+      }),
     stop: async () => {
       if (proc.exitCode !== null) return;
       proc.kill("SIGTERM");

@@ -71,11 +71,23 @@ describe("job lifecycle", () => {
 
   it("the registry stays bounded: finished jobs past the cap or retention are dropped", async () => {
     const registry = newRegistry({ maxFinishedJobs: 100, retentionMs: 60_000 });
-    for (let i = 0; i < 2_000; i++) await startJob(registry, async () => undefined).done;
+    const stop = { operation: "hive_stop", alias: "gpu1" } as const;
+    for (let i = 0; i < 2_000; i++) await startJob(registry, async () => undefined, stop).done;
     registry.sweep();
     expect(registry.size).toBe(100);
     registry.sweep(Date.now() + 61_000);
     expect(registry.size).toBe(0);
+  });
+
+  it("polled reads never push a user's own jobs out", async () => {
+    const registry = newRegistry({ maxFinishedJobs: 10, maxFinishedReads: 5, readRetentionMs: 1_000 });
+    const mine = await Promise.all(Array.from({ length: 3 }, () => startJob(registry, async () => undefined, { operation: "hive_stop", alias: "a" })));
+    for (let i = 0; i < 500; i++) await startJob(registry, async () => undefined, { operation: "hive_list" }).done;
+    registry.sweep();
+    expect(registry.list().filter((j) => j.operation.operation === "hive_list").length).toBe(5);
+    for (const { job } of mine) expect(registry.get(job.id)).toBeDefined();
+    registry.sweep(Date.now() + 2_000);
+    expect(registry.size).toBe(3);
   });
 
   it("the replay buffer is bounded per job", async () => {

@@ -1,0 +1,169 @@
+/**
+ * The fault suite: bounded in count and time, loopback only, compiled binaries. Prints one
+ * table of figures against the targets.   Run: bun run build && bun bench/faults.ts
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DaemonClient } from "../src/keeper/daemon-client.ts";
+import { readSse } from "../src/keeper/sse-reader.ts";
+import type { WorkerInfo } from "../src/hive/worker-process.ts";
+import type { HiveEntry } from "../src/queen/hive-directory.ts";
+import { badBodies } from "./fault-bodies.ts";
+import { spawnDaemon, type BenchDaemon } from "./bench-daemon.ts";
+
+const TOKEN = "fault-suite-token";
+const rows: [string, string, string][] = [];
+const row = (what: string, figure: string, target: string) => {
+  rows.push([what, figure, target]);
+  console.error(`  ${what}: ${figure}`);
+};
+const home = () => mkdtempSync(join(tmpdir(), "rbee-faults-"));
+const auth = { authorization: `Bearer ${TOKEN}` };
+const until = async <T>(f: () => Promise<T | undefined>, ms: number): Promise<T | undefined> => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await f().catch(() => undefined);
+    if (v) return v;
+    await Bun.sleep(20);
+  }
+  return undefined;
+};
+
+async function hammer(name: string, url: string, count: number) {
+  let fourxx = 0;
+  let i = 0;
+  const bodies = badBodies();
+  const one = async () => {
+    while (i < count) {
+      const body = bodies[i++ % bodies.length];
+      const res = await fetch(url, { method: "POST", body: body as BodyInit, headers: { ...auth, "content-type": "application/json" } }).catch(() => undefined);
+      if (res && res.status >= 400 && res.status < 500) fourxx++;
+      await res?.arrayBuffer().catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, one));
+  return { name, share: fourxx / count };
+}
+
+const tmpHomes: string[] = [];
+const daemons: BenchDaemon[] = [];
+try {
+  const qHome = home();
+  tmpHomes.push(qHome);
+  const env = { RBEE_HOME: qHome, RBEE_API_TOKEN: TOKEN };
+  const queen = await spawnDaemon(["serve", "--port", "0"], env);
+  daemons.push(queen);
+  const client = new DaemonClient(queen.url, TOKEN);
+  const run = async (op: Record<string, unknown>) => {
+    const { job_id } = await client.submit(op as never);
+    let result: unknown;
+    await client.stream(job_id, { onEvent: (e) => e.kind === "result" && (result = e.result) });
+    return result;
+  };
+  const demo = (await run({ operation: "model_download", model: "demo:tiny" })) as { path: string };
+
+  // 1. bad bodies against each daemon
+  const hHome = home();
+  tmpHomes.push(hHome);
+  const hive = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h1", "--queen-url", queen.url], { RBEE_HOME: hHome, RBEE_API_TOKEN: TOKEN });
+  daemons.push(hive);
+  const worker = await spawnDaemon(["worker", "serve", "--model", demo.path, "--port", "0"], { RBEE_HOME: qHome, RBEE_API_TOKEN: TOKEN }, /"event":"ready","port":(\d+)/);
+  daemons.push(worker);
+  for (const [name, url] of [["queen", `${queen.url}/v1/jobs`], ["hive", `${hive.url}/v1/jobs`], ["worker", `${worker.url}/v1/inference`]]) {
+    const jobsBefore = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), TOKEN).list()).length;
+    const r = await hammer(name, url, 10_000);
+    const alive = (await fetch(url.replace(/\/v1\/.*/, "/health")).catch(() => undefined))?.ok ?? false;
+    const jobsAfter = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), TOKEN).list()).length;
+    row(`10,000 bad bodies → ${name}`, `${(r.share * 100).toFixed(2)}% 4xx, ${alive ? "alive" : "DEAD"}, ${jobsAfter - jobsBefore} jobs created`, "100% 4xx, alive, 0 jobs");
+  }
+  worker.stop();
+
+  // 2. kill -9 of a worker mid-stream
+  const w = (await run({ operation: "worker_spawn", model: "demo-tiny" })) as WorkerInfo;
+  const { job_id } = await client.submit({ operation: "infer", model: "demo-tiny", prompt: "go", max_tokens: 4000 });
+  let killedAt = 0;
+  const outcome = await client.stream(job_id, {
+    onEvent: (e) => {
+      if (e.kind === "token" && !killedAt) {
+        killedAt = performance.now();
+        process.kill(w.pid!, "SIGKILL");
+      }
+    },
+  });
+  const errorAfter = performance.now() - killedAt;
+  const back = await until(async () => {
+    const info = (await run({ operation: "worker_get", worker_id: w.worker_id })) as WorkerInfo;
+    return info.state === "ready" && info.pid !== w.pid ? info : undefined;
+  }, 15_000);
+  row("worker kill -9 mid-stream → client [ERROR]", `${outcome.state === "failed" ? "[ERROR]" : outcome.state} after ${errorAfter.toFixed(0)} ms`, "≤ 1000 ms");
+  row("… worker back by policy", back ? `ready again after ${((performance.now() - killedAt) / 1000).toFixed(1)} s (restart ${back.restarts})` : "NOT BACK", "restarted");
+
+  // 3. a hive killed; the queen restarted
+  const hiveKilled = performance.now();
+  hive.proc.kill("SIGKILL");
+  await until(async () => ((await run({ operation: "hive_list" })) as HiveEntry[]).find((h) => h.id === "h1" && h.state === "offline"), 10_000);
+  row("hive kill -9 → queen shows it offline", `${((performance.now() - hiveKilled) / 1000).toFixed(2)} s`, "≤ 3 s");
+  const h2Home = home();
+  tmpHomes.push(h2Home);
+  const hive2 = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h2", "--queen-url", queen.url], { RBEE_HOME: h2Home, RBEE_API_TOKEN: TOKEN });
+  daemons.push(hive2);
+  await until(async () => ((await run({ operation: "hive_list" })) as HiveEntry[]).find((h) => h.id === "h2"), 10_000);
+  const port = new URL(queen.url).port;
+  queen.stop();
+  await queen.proc.exited;
+  const restartedAt = performance.now();
+  const queen2 = await spawnDaemon(["serve", "--port", port], env);
+  daemons.push(queen2);
+  const client2 = new DaemonClient(queen2.url, TOKEN);
+  const again = await until(async () => {
+    const { job_id: id } = await client2.submit({ operation: "hive_list" });
+    let list: HiveEntry[] = [];
+    await client2.stream(id, { onEvent: (e) => e.kind === "result" && (list = e.result as HiveEntry[]) });
+    return list.find((h) => h.id === "h2" && h.state === "online");
+  }, 20_000);
+  row("queen restarted → hives registered again", again ? `${((performance.now() - restartedAt) / 1000).toFixed(2)} s` : "NOT AGAIN", "registered");
+
+  // 4. an SSE client that disconnects mid-inference frees the slot
+  const w2 = await spawnDaemon(["worker", "serve", "--model", demo.path, "--port", "0", "--slots", "1"], { RBEE_HOME: qHome, RBEE_API_TOKEN: TOKEN }, /"event":"ready","port":(\d+)/);
+  daemons.push(w2);
+  const ac = new AbortController();
+  const res = await fetch(`${w2.url}/v1/inference`, { method: "POST", headers: auth, body: JSON.stringify({ prompt: "go", max_tokens: 4000 }), signal: ac.signal });
+  for await (const m of readSse(res.body!)) if (m.event === "token") break;
+  const droppedAt = performance.now();
+  ac.abort();
+  const freed = await until(async () => ((await (await fetch(`${w2.url}/v1/info`, { headers: auth })).json()) as { busy: number }).busy === 0 || undefined, 5_000);
+  row("SSE client disconnects mid-inference → slot freed", freed ? `freed after ${(performance.now() - droppedAt).toFixed(0)} ms` : "NOT FREED", "freed");
+  w2.stop();
+
+  // 5. 10,000 finished jobs
+  for (let i = 0; i < 10_000; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, () => client2.submit({ operation: "status" })));
+  }
+  await Bun.sleep(200);
+  const kept = (await client2.list()).length;
+  row("10,000 finished jobs → registry size", `${kept} kept`, "bounded (≤ 1,000)");
+
+  // 6. every route without a token / with a wrong token
+  const routes: [string, string][] = [["GET", "/v1/info"], ["GET", "/v1/jobs"], ["POST", "/v1/jobs"], ["GET", "/v1/jobs/x"], ["GET", "/v1/jobs/x/stream"], ["DELETE", "/v1/jobs/x"], ["GET", "/v1/capabilities"], ["POST", "/v1/hives/heartbeat"], ["POST", "/v1/shutdown"], ["GET", "/health"]];
+  let refused = 0;
+  let healthOpen = false;
+  for (const [method, path] of routes) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
+      const r = await fetch(`${queen2.url}${path}`, { method, headers, body: method === "POST" ? "{}" : undefined });
+      if (path === "/health") healthOpen ||= r.ok;
+      else if (r.status === 401) refused++;
+    }
+  }
+  row("routes without / with a wrong token → 401", `${refused}/${(routes.length - 1) * 2} refused, /health ${healthOpen ? "open" : "closed"}`, "all but /health");
+} finally {
+  for (const d of daemons) d.stop();
+  await Promise.all(daemons.map((d) => d.proc.exited));
+  for (const h of tmpHomes) rmSync(h, { recursive: true, force: true });
+}
+
+const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ["fault", "figure", "target"][i].length));
+const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(" | ");
+console.log(line(["fault", "figure", "target"]));
+console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
+for (const r of rows) console.log(line(r));

@@ -1,0 +1,40 @@
+import { Command, Option } from "clipanion";
+import { installHive } from "../../src/ssh/remote-hive.ts";
+import { HostCommand } from "./host-command.ts";
+
+export class HiveInstallCommand extends HostCommand {
+  static paths = [["hive", "install"]];
+  static usage = Command.Usage({
+    category: "Hives",
+    description: "install rbee on a machine over SSH, or on this one (5-minute limit, every step narrated)",
+    details: `
+      Resolves the host (hives.conf, then ~/.ssh/config: HostName, User, Port, IdentityFile; the agent
+      via SSH_AUTH_SOCK), checks its host key against ~/.ssh/known_hosts, checks the OS and CPU,
+      uploads this rbee binary over SFTP (progress bar), verifies its sha256 there, installs it as
+      ~/.local/bin/rbee, runs \`rbee --version\` there and provisions the hive's API token (0600).
+
+      An unknown host key is refused with its fingerprint: check it, then pass --accept-new-host-key.
+      A changed host key is always refused.
+
+      \`--host localhost\` is this machine and user, without SSH: the same steps, with a local copy
+      into ~/.local/bin/rbee. Only HivePort is read from hives.conf for it.
+    `,
+    examples: [
+      ["Install on gpu1", "$0 hive install --host gpu1"],
+      ["First contact: accept the host key", "$0 hive install --host gpu1 --accept-new-host-key"],
+      ["Upload again even if identical", "$0 hive install --host gpu1 --force"],
+      ["Install on this machine, no SSH", "$0 hive install --host localhost --binary dist/rbee"],
+    ],
+  });
+
+  binary = Option.String("--binary", { description: "the rbee binary to upload (default: this one)" });
+  force = Option.Boolean("--force", false, { description: "upload even when the same binary is installed" });
+  acceptNewHostKey = Option.Boolean("--accept-new-host-key", false, { description: "trust an unknown host key and add it to known_hosts" });
+
+  run(): Promise<number> {
+    return this.local(
+      (signal) => installHive(this.host, { binaryPath: this.binary, force: this.force, acceptNewHostKey: this.acceptNewHostKey, signal }),
+      (r) => `rbee ${r.version} installed on ${r.alias} at ${r.path}${r.uploaded ? "" : " (already up to date)"}`,
+    );
+  }
+}

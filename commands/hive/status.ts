@@ -1,0 +1,18 @@
+import { Command } from "clipanion";
+import { formatRecord } from "../../src/keeper/table.ts";
+import { hiveStatus } from "../../src/ssh/remote-hive.ts";
+import { HostCommand } from "./host-command.ts";
+
+export class HiveStatusCommand extends HostCommand {
+  static paths = [["hive", "status"]];
+  static usage = Command.Usage({
+    category: "Hives",
+    description: "is rbee installed and the hive running on a machine? (version, URL, pid, uptime)",
+    details: "`--host localhost` checks a separate hive process on this machine, not the one inside the queen (`rbee queen status` shows that one).",
+    examples: [["Check gpu1", "$0 hive status --host gpu1"], ["Check a separate hive on this machine", "$0 hive status --host localhost"]],
+  });
+
+  run(): Promise<number> {
+    return this.local((signal) => hiveStatus(this.host, { signal }), (s) => formatRecord(s as unknown as Record<string, unknown>));
+  }
+}

@@ -1,0 +1,23 @@
+import { Command, Option } from "clipanion";
+import { queenUrl } from "../../src/keeper/queen-url.ts";
+import { upgradeHive } from "../../src/ssh/remote-hive.ts";
+import { HostCommand } from "./host-command.ts";
+
+export class HiveUpgradeCommand extends HostCommand {
+  static paths = [["hive", "upgrade"]];
+  static usage = Command.Usage({
+    category: "Hives",
+    description: "upload a new binary and restart the hive if it was running",
+    examples: [["Upgrade gpu1 to this rbee", "$0 hive upgrade --host gpu1"]],
+  });
+
+  binary = Option.String("--binary", { description: "the rbee binary to upload (default: this one)" });
+
+  run(): Promise<number> {
+    const url = process.env.RBEE_PUBLIC_URL || queenUrl(this.queenUrl);
+    return this.local(
+      (signal) => upgradeHive(this.host, { binaryPath: this.binary, queenUrl: url, signal }),
+      (r) => `upgraded ${this.host} to ${r.install.version}${r.restarted ? " and restarted it" : ""}`,
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import { cleanup, render } from "ink-testing-library";
+import { afterEach, describe, expect, it } from "vitest";
+import { App } from "../../tui/app.tsx";
+import { initialUi, type UiState } from "../../tui/ui-state.ts";
+import { fixedStore, NOW } from "./fixtures.ts";
+import { plain, waitFor } from "./helpers.ts";
+
+const SIZE = { columns: 80, rows: 24 };
+const show = (view: UiState["view"]) => ({ ...initialUi, view });
+
+afterEach(() => cleanup());
+
+function frameOf(view: UiState["view"], size = SIZE) {
+  const app = render(<App store={fixedStore()} size={size} now={NOW} initialUi={show(view)} />);
+  return { app, frame: () => plain(app.lastFrame()) };
+}
+
+function expectFits(frame: string, size = SIZE) {
+  const lines = frame.split("\n");
+  expect(lines.length).toBeLessThanOrEqual(size.rows);
+  for (const line of lines) expect([...line].length).toBeLessThanOrEqual(size.columns);
+}
+
+describe("dashboard views on fixed data (80×24)", () => {
+  it("the header names the queen, version, connection and counts", () => {
+    const { frame } = frameOf("hives");
+    const header = frame().split("\n")[0];
+    expect(header).toContain("http://127.0.0.1:7833");
+    expect(header).toContain("v0.1.0");
+    expect(header).toContain("● connected");
+    expect(header).toContain("hives 1/2");
+    expect(header).toContain("workers 2");
+    // Two user jobs run; the worker_list read is not counted.
+    expect(header).toContain("running 2");
+  });
+
+  it("hives view: one row per hive with state and worker count", () => {
+    const { frame } = frameOf("hives");
+    expect(frame()).toMatch(/Hives \(2\)/);
+    expect(frame()).toMatch(/localhost\s+online\s+2\s+embedded/);
+    expect(frame()).toMatch(/gpu1\s+offline\s+0\s+1m35s ago/);
+    expectFits(frame());
+  });
+
+  it("workers view: state, busy/slots and the model", () => {
+    const { frame } = frameOf("workers");
+    expect(frame()).toMatch(/wrk-aaaaaa\s+demo-tiny\s+ready\s+1\/2/);
+    expect(frame()).toMatch(/wrk-bbbbbb\s+tinyllama\s+loading\s+0\/1/);
+    expectFits(frame());
+  });
+
+  it("models view: size and parameters in human units", () => {
+    const { frame } = frameOf("models");
+    expect(frame()).toMatch(/demo-tiny\s+localhost\s+1\.4 MiB\s+386K/);
+    expect(frame()).toMatch(/tinyllama\s+localhost\s+562\.7 MiB\s+1\.1B/);
+    expectFits(frame());
+  });
+
+  it("jobs view: newest first, the dashboard's own reads hidden", () => {
+    const { frame } = frameOf("jobs");
+    const rows = frame().split("\n").filter((l) => l.includes("job-"));
+    const tableRows = rows.filter((l) => /job-\w+\s+\w+\s+(running|completed)/.test(l));
+    expect(tableRows.map((l) => l.match(/job-\w+/)![0])).toEqual(["job-infer0000000001", "job-down0000000002", "job-done0000000003"]);
+    expect(frame()).not.toContain("job-read0000000004");
+    expect(frame()).toContain("reads hidden");
+    expectFits(frame());
+  });
+
+  it("running jobs get panes side by side: tokens in one, a progress gauge in the other", () => {
+    const { frame } = frameOf("hives");
+    const f = frame();
+    const title = f.split("\n").find((l) => l.includes("infer infer000 running"))!;
+    // Both running panes share one row of the screen.
+    expect(title).toContain("model_download down0000 running");
+    expect(f).toContain("Once upon a time");
+    expect(f).toMatch(/\[#+-+\] 50%/);
+    expectFits(f);
+  });
+
+  it("disconnected: the header says so and when it retries; the error shows under it", () => {
+    const store = fixedStore();
+    store.update({ connection: "disconnected", error: "UNREACHABLE: cannot reach http://127.0.0.1:7833", retryAt: NOW + 4_000 });
+    const app = render(<App store={store} size={SIZE} now={NOW} />);
+    const f = plain(app.lastFrame());
+    expect(f.split("\n")[0]).toContain("● disconnected, retry in 4s");
+    expect(f.split("\n")[1]).toContain("UNREACHABLE");
+  });
+
+  it("reflows on resize: narrower shows fewer columns and panes, taller shows more rows", async () => {
+    const store = fixedStore();
+    const app = render(<App store={store} size={{ columns: 120, rows: 30 }} now={NOW} initialUi={show("workers")} />);
+    const wide = plain(app.lastFrame());
+    expect(wide).toContain("RESTARTS");
+    expectFits(wide, { columns: 120, rows: 30 });
+    app.rerender(<App store={store} size={{ columns: 50, rows: 20 }} now={NOW} initialUi={show("workers")} />);
+    await waitFor(() => !plain(app.lastFrame()).includes("RESTARTS"), 2_000, "the narrow frame");
+    const narrow = plain(app.lastFrame());
+    expect(narrow).toMatch(/WORKER\s+MODEL\s+STATE/);
+    expectFits(narrow, { columns: 50, rows: 20 });
+    // One pane fits 50 columns; its title says how many more there are (a running one and a finished one).
+    expect(narrow).toMatch(/infer infer000 running 4 tok \+2/);
+  });
+});
