@@ -5,8 +5,8 @@
  *   2. a worker directly (`rbee worker serve`, POST /v1/inference),
  *   3. queen → worker: the OpenAI API of a queen whose embedded hive runs the worker,
  *   4. queen → hive → worker: the OpenAI API of a queen, the model only on a separate hive process.
- * Same generated model, same prompt, seeds and settings; runs interleaved so machine noise
- * hits every path alike. Targets: ≤ 2 ms added TTFT at p50 and ≥ 98 % tokens/s vs the worker.
+ * Same generated model, same prompt, seeds and settings; runs interleaved in a rotating
+ * order so machine noise and clean-up after a run hit every path alike. Targets: ≤ 2 ms added TTFT at p50 and ≥ 98 % tokens/s vs the worker.
  *
  *   bun bench/chain.ts [--tokens 256] [--runs 9] [--dim 512] [--layers 8]
  */
@@ -173,11 +173,19 @@ try {
     path.push(await fn());
     account(cpuMs(queen.pid) - q0, cpuMs(hive.pid) - h0);
   };
+  const paths = [
+    (r: number) => engine.run(r).then((s) => void results.inproc.push(s)),
+    (r: number) => viaWorker(workerUrl, r).then((s) => void results.worker.push(s)),
+    (r: number) => measured(results.embedded, () => viaQueen(queenUrl, "bench-local", r), (q) => (cpu.embeddedQueen += q)),
+    (r: number) => measured(results.remote, () => viaQueen(queenUrl, "bench", r), (q, h) => ((cpu.remoteQueen += q), (cpu.remoteHive += h))),
+  ];
   for (let r = 0; r < RUNS; r++) {
-    results.inproc.push(await engine.run(r));
-    results.worker.push(await viaWorker(workerUrl, r));
-    await measured(results.embedded, () => viaQueen(queenUrl, "bench-local", r), (q) => (cpu.embeddedQueen += q));
-    await measured(results.remote, () => viaQueen(queenUrl, "bench", r), (q, h) => ((cpu.remoteQueen += q), (cpu.remoteHive += h)));
+    // The order rotates each round, and each run starts on a settled machine: the previous
+    // generation's process finishes its clean-up (sequence clearing, GC) in the gap.
+    for (let i = 0; i < paths.length; i++) {
+      await paths[(r + i) % paths.length]!(r);
+      await Bun.sleep(30);
+    }
   }
   for (const s of [...results.embedded, ...results.remote]) if (s.tokens !== TOKENS) throw new Error(`a queen run produced ${s.tokens} tokens, not ${TOKENS}`);
   await engine.dispose();
