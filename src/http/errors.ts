@@ -11,6 +11,8 @@ export function errorResponse(c: Context, err: unknown): Response {
     return c.json({ error: { code, message: err.message || "request rejected" } }, status);
   }
   const error = RbeeError.from(err);
+  // Busy, not broken: tell the client when to come back.
+  if (error.status === 503) c.header("retry-after", "1");
   return c.json(error.toBody(), error.status as 400);
 }
 

@@ -9,7 +9,12 @@ import { cancelJob, runJob, type Executor } from "./job-runner.ts";
 import { jobStreamResponse, parseLastEventId } from "./job-stream.ts";
 
 /** The job API any daemon mounts: submit, stream, list, inspect, cancel. */
-export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
+export interface JobRouteOptions {
+  /** Refuses an operation before any job exists (e.g. a full inference queue: 503). */
+  admit?: (op: Operation) => void;
+}
+
+export function jobRoutes(registry: JobRegistry, executor: Executor, opts: JobRouteOptions = {}): Hono {
   const app = new Hono();
 
   app.post("/v1/jobs", async (c) => {
@@ -18,6 +23,7 @@ export function jobRoutes(registry: JobRegistry, executor: Executor): Hono {
     if (!parsed.success) {
       throw new RbeeError("INVALID_OPERATION", describeZodError(parsed.error), `Accepted operations: ${OPERATION_NAMES.join(", ")}.`);
     }
+    opts.admit?.(parsed.data);
     const job = registry.create(parsed.data, c.req.header("x-correlation-id"));
     job.deadline = deadline;
     audit("job_created", { job_id: job.id, operation: job.operation.operation });

@@ -126,6 +126,13 @@ export class InferScheduler {
     }
   }
 
+  /** Refuses an infer at the door while the queue is full (the job API answers 503). */
+  admit(op: { operation: string; model?: string }): void {
+    if (op.operation !== "infer" || !this.queue.full) return;
+    this.onRejected?.();
+    throw new RbeeError("QUEUE_FULL", `${this.queue.size} request(s) already wait for a free slot`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
+  }
+
   stop(): void {
     clearInterval(this.recheck);
     this.stopping.abort(new RbeeError("CANCELLED", "the queen is shutting down"));

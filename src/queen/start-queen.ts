@@ -52,7 +52,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     port: opts.port,
     bind: opts.bind,
     routes: [
-      jobRoutes(registry, executor),
+      jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
       hiveApi.routes,
       openAiRoutes({ registry, executor, hives, scheduler }),
       metricsRoutes(registry, hives, scheduler, counters),

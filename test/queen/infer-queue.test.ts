@@ -37,9 +37,13 @@ describe("the queen's infer queue and cancellation", () => {
     expect(refused.status).toBe(503);
     expect(refused.code).toBe("queue_full");
     expect(refused.headers?.get("retry-after")).toBe("1");
-    // The job API says the same, as the job's error.
-    const viaJobs = await t.run({ operation: "infer", model: "demo-tiny", prompt: "hi", max_tokens: 4 });
-    expect(viaJobs.outcome).toMatchObject({ state: "failed", error: expect.stringMatching(/already wait/) });
+    // The job API refuses it at the door too: 503 with Retry-After, and no job is created.
+    const jobsBefore = t.queen.registry.size;
+    const viaJobs = await fetch(`${t.queen.url}/v1/jobs`, { method: "POST", body: JSON.stringify({ operation: "infer", model: "demo-tiny", prompt: "hi", max_tokens: 4 }) });
+    expect(viaJobs.status).toBe(503);
+    expect(viaJobs.headers.get("retry-after")).toBe("1");
+    expect(((await viaJobs.json()) as { error: { code: string } }).error.code).toBe("QUEUE_FULL");
+    expect(t.queen.registry.size).toBe(jobsBefore);
 
     // When the holder goes away, the waiters run in arrival order.
     await holding.return?.();
