@@ -29,16 +29,21 @@ export async function forwardToHive(hiveId: string, baseUrl: string, op: Operati
   signal.addEventListener("abort", onAbort, { once: true });
   const emit = tryGetNarration()?.emit;
   let result: unknown;
+  // The hive's own failure line carries its error code and hint; the [ERROR] marker only the message.
+  let failure: { code?: string; hint?: string } = {};
   try {
     const outcome = await client.stream(created.job_id, {
       signal,
       onEvent: (event) => {
         if (event.kind === "result") result = event.result;
-        else if (event.kind === "narration") emit?.({ ...event, origin: event.origin ?? hiveId, job_id: tryGetNarration()?.jobId });
+        else if (event.kind === "narration") {
+          if (event.action === "job_failed") failure = { code: event.fields?.code as string | undefined, hint: event.fields?.hint as string | undefined };
+          emit?.({ ...event, origin: event.origin ?? hiveId, job_id: tryGetNarration()?.jobId });
+        }
         else emit?.(event);
       },
     });
-    if (outcome.state === "failed") throw new RbeeError("HIVE_JOB_FAILED", outcome.error, undefined, 502);
+    if (outcome.state === "failed") throw new RbeeError(failure.code ?? "HIVE_JOB_FAILED", outcome.error, failure.hint, 502);
     if (outcome.state === "cancelled") throw new RbeeError("CANCELLED", `the job on hive ${hiveId} was cancelled`);
     return result;
   } catch (err) {
