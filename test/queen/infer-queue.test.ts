@@ -108,7 +108,7 @@ describe("the queen's infer queue and cancellation", () => {
   });
 });
 
-/** When a job left the queue: the time on its "dequeued" narration. */
+/** When a job first left the queue: the time on its first "dequeued" narration. */
 function dequeuedAt(queen: Parameters<typeof storyOf>[0], jobId: string): number {
   let at = Number.NaN;
   const decoder = new TextDecoder();
@@ -116,7 +116,7 @@ function dequeuedAt(queen: Parameters<typeof storyOf>[0], jobId: string): number
     const text = decoder.decode(frame.bytes);
     if (!text.includes("\nevent: narration\n")) return;
     const event = JSON.parse(text.slice(text.indexOf("data: ") + 6)) as { action: string; ts: number };
-    if (event.action === "dequeued") at = event.ts;
+    if (event.action === "dequeued" && Number.isNaN(at)) at = event.ts;
   })();
   return at;
 }
