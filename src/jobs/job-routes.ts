@@ -28,6 +28,12 @@ export function jobRoutes(registry: JobRegistry, executor: Executor, opts: JobRo
     job.deadline = deadline;
     audit("job_created", { job_id: job.id, operation: job.operation.operation });
     void runJob(job, executor);
+    // A client that asks for the stream gets it at once: one round trip instead of two.
+    if (c.req.header("accept")?.includes("text/event-stream")) {
+      const res = jobStreamResponse(job, 0);
+      res.headers.set("x-rbee-job-id", job.id);
+      return res;
+    }
     return c.json({ job_id: job.id, sse_url: `/v1/jobs/${job.id}/stream` }, 201);
   });
 

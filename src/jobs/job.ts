@@ -9,6 +9,8 @@ import { audit } from "../security/audit-log.ts";
 export interface Frame {
   id: number;
   bytes: Uint8Array;
+  /** The event itself, for subscribers in this process (they need not decode the bytes). */
+  event?: JobEvent;
 }
 
 type Listener = (frame: Frame, final: boolean) => void;
@@ -43,7 +45,7 @@ export class Job {
 
   push(event: JobEvent): void {
     if (this.terminal) return;
-    const frame = { id: this.nextId++, bytes: encodeSse(this.nextId - 1, JSON.stringify(event), event.kind) };
+    const frame = { id: this.nextId++, bytes: encodeSse(this.nextId - 1, JSON.stringify(event), event.kind), event };
     this.eventCount++;
     this.frames.push(frame);
     if (this.frames.length > this.maxEvents) this.frames.shift();

@@ -43,7 +43,28 @@ export class DaemonClient {
   async stream(jobId: string, opts: StreamOptions): Promise<JobOutcome> {
     const headers: Record<string, string> = opts.lastEventId ? { "last-event-id": String(opts.lastEventId) } : {};
     const res = await this.request("GET", `/v1/jobs/${encodeURIComponent(jobId)}/stream`, undefined, opts.signal, headers);
+    return this.readJobStream(jobId, res, opts);
+  }
+
+  /**
+   * Submits and follows in ONE request (`Accept: text/event-stream`): the relay hop a
+   * queen makes to a hive saves a round trip before the first token. `onJobId` learns the
+   * job's id (for cancel) as soon as the daemon answers.
+   */
+  async submitAndStream(op: Operation, opts: StreamOptions & { headers?: Record<string, string>; onJobId?: (id: string) => void }): Promise<JobOutcome> {
+    const res = await this.request("POST", "/v1/jobs", op, opts.signal, { accept: "text/event-stream", ...opts.headers });
+    const jobId = res.headers.get("x-rbee-job-id") ?? "";
+    opts.onJobId?.(jobId);
+    return this.readJobStream(jobId, res, opts);
+  }
+
+  private async readJobStream(jobId: string, res: Response, opts: StreamOptions): Promise<JobOutcome> {
     for await (const msg of readSse(res.body!)) {
+      // Tokens are most of the traffic: their shape is fixed, so skip the schema for them.
+      if (msg.event === "token") {
+        opts.onEvent(JSON.parse(msg.data), Number(msg.id ?? 0));
+        continue;
+      }
       if (msg.data === DONE) return { state: "completed" };
       if (msg.data === CANCELLED) return { state: "cancelled" };
       if (msg.data.startsWith(ERROR_PREFIX)) return { state: "failed", error: msg.data.slice(ERROR_PREFIX.length).trim() };

@@ -21,16 +21,8 @@ export interface InferJob {
   cancel(reason: string): void;
 }
 
-const decoder = new TextDecoder();
-
-/** The text of a token frame (`event: token`), or undefined for any other frame. */
-function tokenText(frame: Frame): string | undefined {
-  const text = decoder.decode(frame.bytes);
-  const head = text.indexOf("\nevent: token\n");
-  if (head < 0) return undefined;
-  const data = text.indexOf("data: ", head);
-  return (JSON.parse(text.slice(data + 6, text.trimEnd().length)) as { text: string }).text;
-}
+/** The text of a token frame, or undefined for any other frame. */
+const tokenText = (frame: Frame) => (frame.event?.kind === "token" ? frame.event.text : undefined);
 
 /**
  * Runs one inference as a real queen job (listed by `rbee jobs`, narrated on its stream, run
