@@ -47,6 +47,8 @@ export function createEventPrinter(opts: PrinterOptions) {
       } else {
         clearBar();
         if (event.level === "debug") return;
+        // On a terminal, a story line after streamed text starts on its own line.
+        if ((opts.stdout as { isTTY?: boolean }).isTTY) endTokens();
         opts.stderr.write(`${prefix(event)} ${event.human}\n`);
       }
     },
