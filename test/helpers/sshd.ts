@@ -1,7 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "./free-port.ts";
+
+export { freePort };
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -142,17 +145,6 @@ async function removeUser(user: string): Promise<void> {
     if (r.status === 0 || r.status === 6 /* no such user */ || Date.now() > deadline) return;
     await new Promise((res) => setTimeout(res, 100));
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls until the port answers with an SSH banner, sshd exits, or the bound passes. */
