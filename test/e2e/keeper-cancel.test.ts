@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/keeper/daemon-client.ts";
-import { requireBinary, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
 describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
@@ -43,5 +43,17 @@ describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
     expect(stderr).toMatch(/cancelled/);
     const jobs = await new DaemonClient(queen.url).list();
     expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
+  });
+
+  it("rbee jobs cancel ends a job; rbee jobs logs replays its story and exits 130", async () => {
+    const client = new DaemonClient(queen.url);
+    const { job_id } = await client.submit({ operation: "model_download", hive_id: "localhost", model: source.url });
+    // wait until the download runs (its story says so), then cancel it from the CLI
+    await client.stream(job_id, { onEvent: (e) => { if (e.kind === "narration" && /downloading/.test(e.human)) void runRbee(["jobs", "cancel", job_id, "--queen-url", queen.url], { RBEE_HOME: home.home }); } });
+    const logs = await runRbee(["jobs", "logs", job_id, "--queen-url", queen.url], { RBEE_HOME: home.home });
+    expect(logs.code).toBe(130);
+    expect(logs.stderr).toMatch(/downloading stalled\.gguf[\s\S]*job cancelled/);
+    const again = await runRbee(["jobs", "cancel", job_id, "--queen-url", queen.url], { RBEE_HOME: home.home });
+    expect(again.stdout).toContain("had already ended (cancelled)");
   });
 });

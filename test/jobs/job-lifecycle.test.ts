@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { narrate } from "../../src/narration/narrate.ts";
 import { withTimeout } from "../../src/narration/with-timeout.ts";
 import { cancelJob } from "../../src/jobs/job-runner.ts";
+import { jobStreamResponse } from "../../src/jobs/job-stream.ts";
 import { collectStream, narrationsOf, newRegistry, startJob } from "../helpers/job-harness.ts";
 
 const untilAborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
@@ -97,5 +98,22 @@ describe("job lifecycle", () => {
     const lines = narrationsOf(await collectStream(registry, job.id));
     expect(lines.map((l) => l.human)).toEqual(Array.from({ length: 10 }, (_, i) => `n${90 + i}`));
     expect(job.info().events).toBe(100);
+  });
+});
+
+describe("idle streams", () => {
+  it("send `: ping` comments while a job is quiet, so idle cuts never end them", async () => {
+    const registry = newRegistry();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { job } = startJob(registry, async () => { await gate; });
+    const res = jobStreamResponse(job, 0, 20);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe(": ping\n\n");
+    release();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    expect(rest.trimEnd().endsWith("data: [DONE]")).toBe(true);
   });
 });
