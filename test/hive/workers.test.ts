@@ -72,6 +72,16 @@ describe("hive workers on the real engine", () => {
     expect(info.error).toMatch(/circuit open/);
   });
 
+  it("a worker that ignores SIGTERM is killed after the grace period, and that is narrated", async () => {
+    const worker = (await t.run({ operation: "worker_spawn", model: "demo-tiny" })).result as WorkerInfo;
+    // a stopped process cannot act on SIGTERM: it stands for a worker stuck in native code
+    process.kill(worker.pid!, "SIGSTOP");
+    const stop = await t.run({ operation: "worker_stop", worker_id: worker.worker_id });
+    expect(stop.outcome.state).toBe("completed");
+    expect(stop.lines.join("\n")).toMatch(/ignored SIGTERM for 5 s: killing it/);
+    expect(() => process.kill(worker.pid!, 0)).toThrow();
+  });
+
   it("a corrupt GGUF fails to load with a clear error, and the hive keeps serving", async () => {
     // given a model whose header is valid but whose tensor data is cut short
     const demo = (await t.run({ operation: "model_get", model: "demo-tiny" })).result as { path: string };
