@@ -110,7 +110,8 @@ export class InferScheduler {
   async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
     if (op.hive_id) this.assertHive(op.hive_id);
     for (let attempt = 1; ; attempt++) {
-      const grant = await this.acquire(op, ctx);
+      // A retry keeps its place: it already had its turn, so it waits at the front.
+      const grant = await this.acquire(op, ctx, attempt > 1);
       this.grantWatchers.get(ctx.job)?.();
       try {
         const result = await this.hives.run(grant.hive_id, { ...op, hive_id: grant.hive_id, ...(grant.worker_id ? { worker_id: grant.worker_id } : {}) }, ctx);
@@ -138,18 +139,18 @@ export class InferScheduler {
     this.stopping.abort(new RbeeError("CANCELLED", "the queen is shutting down"));
   }
 
-  private async acquire(op: InferOp, ctx: ExecutorContext): Promise<Grant> {
-    // Nobody waits ahead for this model: take a free slot at once.
-    if (!this.queue.some((p) => p.op.model === op.model)) {
+  private async acquire(op: InferOp, ctx: ExecutorContext, retry = false): Promise<Grant> {
+    // Nobody waits ahead for this model (or this is a retry, first in line): take a free slot at once.
+    if (retry || !this.queue.some((p) => p.op.model === op.model)) {
       const grant = this.take(op);
       if (grant) return grant;
     }
-    if (this.queue.full) {
+    if (this.queue.full && !retry) {
       this.onRejected?.();
       throw new RbeeError("QUEUE_FULL", `all slots for ${op.model} are busy and ${this.queue.size} request(s) already wait`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
     }
     const pending: Pending = { op, job: ctx.job, queuedAt: Date.now(), inContext: AsyncResource.bind(<T>(fn: () => T) => fn()) };
-    const { position, granted } = this.queue.join(pending, ctx.signal);
+    const { position, granted } = this.queue.join(pending, ctx.signal, retry);
     const starting = !this.capacityComing(op);
     if (starting) this.spawnFor(pending);
     narrate("queued", starting ? `no worker for ${op.model} yet: waiting for one to start (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });

@@ -32,8 +32,11 @@ export class WaitQueue<P, T> {
     return this.entries.some((e) => pred(e.payload));
   }
 
-  /** Joins at the back (the caller checks `full` first); `position` counts from 1. */
-  join(payload: P, signal: AbortSignal): { position: number; granted: Promise<T> } {
+  /**
+   * Joins at the back (the caller checks `full` first), or at the front for a waiter that
+   * had its turn already and must try again; `position` counts from 1.
+   */
+  join(payload: P, signal: AbortSignal, front = false): { position: number; granted: Promise<T> } {
     let entry!: Entry<P, T>;
     const granted = new Promise<T>((resolve, reject) => {
       const onAbort = () => {
@@ -48,9 +51,10 @@ export class WaitQueue<P, T> {
       };
       if (signal.aborted) return reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
-      this.entries.push(entry);
+      if (front) this.entries.unshift(entry);
+      else this.entries.push(entry);
     });
-    return { position: this.entries.length, granted };
+    return { position: front ? 1 : this.entries.length, granted };
   }
 
   /** Offers to each waiter in order: a value from `decide` is granted, `undefined` keeps it waiting. */
