@@ -3,8 +3,6 @@ import * as t from "typanion";
 import { setLogWriter } from "../src/narration/log-sink.ts";
 import { setNarrationActor } from "../src/narration/narrate.ts";
 import { hostname } from "node:os";
-import { startHiveDaemon } from "../src/hive/start-hive.ts";
-import { startQueen } from "../src/queen/start-queen.ts";
 import { RbeeCommand } from "./rbee-command.ts";
 
 export class ServeCommand extends RbeeCommand {
@@ -44,6 +42,9 @@ export class ServeCommand extends RbeeCommand {
     if (this.maxQueue !== undefined && (!Number.isInteger(this.maxQueue) || this.maxQueue < 0)) throw new UsageError("--max-queue must be a whole number ≥ 0");
     if (this.workerSlots !== undefined && (!Number.isInteger(this.workerSlots) || this.workerSlots < 1 || this.workerSlots > 64)) throw new UsageError("--worker-slots must be a whole number from 1 to 64");
     const scheduler = { ...(this.maxQueue !== undefined ? { maxQueue: this.maxQueue } : {}), ...(this.workerSlots !== undefined ? { spawnSlots: this.workerSlots } : {}) };
+    // Loaded on use: the daemons' code stays out of the keeper commands' start-up.
+    const { startHiveDaemon } = await import("../src/hive/start-hive.ts");
+    const { startQueen } = await import("../src/queen/start-queen.ts");
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })

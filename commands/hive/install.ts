@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { installHive } from "../../src/ssh/remote-hive.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveInstallCommand extends HostCommand {
@@ -31,7 +30,9 @@ export class HiveInstallCommand extends HostCommand {
   force = Option.Boolean("--force", false, { description: "upload even when the same binary is installed" });
   acceptNewHostKey = Option.Boolean("--accept-new-host-key", false, { description: "trust an unknown host key and add it to known_hosts" });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { installHive } = await import("../../src/ssh/remote-hive.ts");
     return this.local(
       (signal) => installHive(this.host, { binaryPath: this.binary, force: this.force, acceptNewHostKey: this.acceptNewHostKey, signal }),
       (r) => `rbee ${r.version} installed on ${r.alias} at ${r.path}${r.uploaded ? "" : " (already up to date)"}`,

@@ -1,6 +1,5 @@
 import { Command } from "clipanion";
 import { queenUrl } from "../../src/keeper/queen-url.ts";
-import { startHive } from "../../src/ssh/remote-hive.ts";
 import { HostCommand, refuseEmbeddedHive } from "./host-command.ts";
 
 export class HiveStartCommand extends HostCommand {
@@ -26,7 +25,9 @@ export class HiveStartCommand extends HostCommand {
     ],
   });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { startHive } = await import("../../src/ssh/remote-hive.ts");
     const url = process.env.RBEE_PUBLIC_URL || queenUrl(this.queenUrl);
     return this.local(
       async (signal) => {

@@ -1,6 +1,5 @@
 import { Command } from "clipanion";
 import { formatRecord } from "../../src/keeper/table.ts";
-import { hiveStatus } from "../../src/ssh/remote-hive.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveStatusCommand extends HostCommand {
@@ -12,7 +11,9 @@ export class HiveStatusCommand extends HostCommand {
     examples: [["Check gpu1", "$0 hive status --host gpu1"], ["Check a separate hive on this machine", "$0 hive status --host localhost"]],
   });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { hiveStatus } = await import("../../src/ssh/remote-hive.ts");
     return this.local((signal) => hiveStatus(this.host, { signal }), (s) => formatRecord(s as unknown as Record<string, unknown>));
   }
 }

@@ -1,5 +1,4 @@
 import { Command } from "clipanion";
-import { stopHive } from "../../src/ssh/remote-hive.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveStopCommand extends HostCommand {
@@ -10,7 +9,9 @@ export class HiveStopCommand extends HostCommand {
     examples: [["Stop the hive on gpu1", "$0 hive stop --host gpu1"]],
   });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { stopHive } = await import("../../src/ssh/remote-hive.ts");
     return this.local(
       (signal) => stopHive(this.host, { signal }),
       (r) => (r.was_running ? `hive on ${r.alias} stopped (${r.stopped_by})` : `hive on ${r.alias} was not running`),

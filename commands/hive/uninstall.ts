@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { uninstallHive } from "../../src/ssh/remote-hive.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveUninstallCommand extends HostCommand {
@@ -12,7 +11,9 @@ export class HiveUninstallCommand extends HostCommand {
 
   force = Option.Boolean("--force", false, { description: "stop a running hive first" });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { uninstallHive } = await import("../../src/ssh/remote-hive.ts");
     return this.local((signal) => uninstallHive(this.host, { force: this.force, signal }), (r) => `removed from ${r.alias}: ${r.removed.join(", ") || "nothing"}`);
   }
 }

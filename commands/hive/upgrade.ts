@@ -1,6 +1,5 @@
 import { Command, Option } from "clipanion";
 import { queenUrl } from "../../src/keeper/queen-url.ts";
-import { upgradeHive } from "../../src/ssh/remote-hive.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveUpgradeCommand extends HostCommand {
@@ -13,7 +12,9 @@ export class HiveUpgradeCommand extends HostCommand {
 
   binary = Option.String("--binary", { description: "the rbee binary to upload (default: this one)" });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
+    const { upgradeHive } = await import("../../src/ssh/remote-hive.ts");
     const url = process.env.RBEE_PUBLIC_URL || queenUrl(this.queenUrl);
     return this.local(
       (signal) => upgradeHive(this.host, { binaryPath: this.binary, queenUrl: url, signal }),

@@ -4,7 +4,6 @@ import * as t from "typanion";
 import { setLogWriter } from "../../src/narration/log-sink.ts";
 import { setNarrationActor } from "../../src/narration/narrate.ts";
 import { RbeeError } from "../../src/protocol/errors.ts";
-import { startWorkerServer } from "../../src/worker/server.ts";
 import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 
@@ -53,6 +52,7 @@ export class WorkerServeCommand extends RbeeCommand {
     if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
     setNarrationActor("worker");
     setLogWriter((line) => process.stderr.write(`${line}\n`));
+    const { startWorkerServer } = await import("../../src/worker/server.ts");
     const server = await startWorkerServer({
       modelPath: this.model,
       modelId: this.modelId ?? basename(this.model).replace(/\.gguf$/i, ""),
