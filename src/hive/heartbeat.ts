@@ -6,6 +6,8 @@ export interface Heartbeat {
   hive_id: string;
   url: string;
   workers: WorkerInfo[];
+  /** Device ids (cpu:0, cuda:0 …), detected once at start. */
+  devices?: string[];
 }
 
 /**

@@ -4,6 +4,7 @@ import { narrate } from "../narration/narrate.ts";
 import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "./create-hive.ts";
 import { startHeartbeat } from "./heartbeat.ts";
+import { detectCapabilities } from "./capabilities.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 
 export interface HiveDaemonOptions {
@@ -26,6 +27,7 @@ export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   const registry = new JobRegistry();
   const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy });
   let stopBeats = () => {};
+  let stopped = false;
   const daemon = startDaemon({
     role: "hive",
     port: opts.port,
@@ -34,6 +36,7 @@ export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
     info: () => ({ hive_id: opts.hiveId, workers: hive.pool.list().length }),
     onShutdown: async () => {
       narrate("shutdown", `hive ${opts.hiveId} shutting down`);
+      stopped = true;
       stopBeats();
       registry.cancelAll("the hive is shutting down");
       await hive.shutdown();
@@ -42,7 +45,12 @@ export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   narrate("listening", `hive ${opts.hiveId} listening on ${daemon.url}`);
   if (opts.queenUrl) {
     const url = opts.advertiseUrl ?? daemon.url.replace("0.0.0.0", "127.0.0.1");
-    stopBeats = startHeartbeat(opts.queenUrl.replace(/\/+$/, ""), () => ({ hive_id: opts.hiveId, url, workers: hive.pool.list() }));
+    const queenUrl = opts.queenUrl.replace(/\/+$/, "");
+    // The first beat already names the devices (detected once: nvidia-smi is slow to ask).
+    void detectCapabilities().then((caps) => {
+      const devices = caps.devices.map((d) => d.id);
+      if (!stopped) stopBeats = startHeartbeat(queenUrl, () => ({ hive_id: opts.hiveId, url, workers: hive.pool.list(), devices }));
+    });
   }
   return { ...daemon, hive };
 }

@@ -12,14 +12,20 @@ export interface HiveEntry {
   last_seen?: number;
   embedded: boolean;
   telemetry?: unknown;
+  /** What `rbee hive list` shows: the hive's devices and its workers, as last known. */
+  devices?: string[];
+  workers?: number;
 }
+
+/** What the embedded hive tells about itself (remote hives say it in their heartbeats). */
+export type DescribeHive = () => { devices?: string[]; workers: number };
 
 /** Every hive the queen knows: the embedded local one, and remote ones that registered. */
 export class HiveDirectory {
-  private readonly hives = new Map<string, HiveEntry & { executor?: Executor }>();
+  private readonly hives = new Map<string, HiveEntry & { executor?: Executor; describe?: DescribeHive }>();
 
-  addEmbedded(id: string, executor: Executor): void {
-    this.hives.set(id, { id, state: "online", embedded: true, executor, last_seen: Date.now() });
+  addEmbedded(id: string, executor: Executor, describe?: DescribeHive): void {
+    this.hives.set(id, { id, state: "online", embedded: true, executor, describe, last_seen: Date.now() });
   }
 
   /** A remote hive said hello (or sent a heartbeat). */
@@ -41,7 +47,11 @@ export class HiveDirectory {
   }
 
   list(): HiveEntry[] {
-    return [...this.hives.values()].map(({ executor: _e, ...entry }) => entry);
+    return [...this.hives.values()].map(({ executor: _e, describe, ...entry }) => {
+      if (describe) return { ...entry, last_seen: Date.now(), ...describe() };
+      const t = entry.telemetry as { workers?: unknown[]; devices?: string[] } | undefined;
+      return { ...entry, ...(t?.devices ? { devices: t.devices } : {}), ...(t?.workers ? { workers: t.workers.length } : {}) };
+    });
   }
 
   get(id: string): HiveEntry | undefined {

@@ -9,6 +9,7 @@ const Heartbeat = z.object({
   hive_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/),
   url: z.string().url().max(2048),
   workers: z.array(z.unknown()).max(1024).default([]),
+  devices: z.array(z.string().max(64)).max(64).optional(),
 });
 
 /** How long a hive may be silent before it is shown offline. */
@@ -19,10 +20,10 @@ export function hiveRoutes(hives: HiveDirectory): { routes: Hono; stop: () => vo
   const routes = new Hono().post("/v1/hives/heartbeat", async (c) => {
     const parsed = Heartbeat.safeParse(await readJson(c));
     if (!parsed.success) throw new RbeeError("INVALID_HEARTBEAT", describeZodError(parsed.error));
-    const { hive_id, url, workers } = parsed.data;
+    const { hive_id, url, workers, devices } = parsed.data;
     const before = hives.get(hive_id);
     if (before?.embedded) throw new RbeeError("HIVE_ID_TAKEN", `${hive_id} is the queen's embedded hive`, "Start the remote hive with another --hive-id.", 409);
-    hives.seen(hive_id, url, { workers });
+    hives.seen(hive_id, url, { workers, ...(devices ? { devices } : {}) });
     if (!before) narrate("hive_registered", `hive ${hive_id} registered from ${url}`);
     else if (before.state === "offline") narrate("hive_online", `hive ${hive_id} is back online`);
     return c.json({ ok: true });

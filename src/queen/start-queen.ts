@@ -5,6 +5,7 @@ import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "../hive/create-hive.ts";
 import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
+import { detectCapabilities } from "../hive/capabilities.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
@@ -37,7 +38,11 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const registry = new JobRegistry(opts.limits);
   const hives = new HiveDirectory();
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
-  if (localHive) hives.addEmbedded(localHive.hiveId, localHive.executor);
+  let localDevices: string[] | undefined;
+  if (localHive) {
+    void detectCapabilities().then((caps) => (localDevices = caps.devices.map((d) => d.id)));
+    hives.addEmbedded(localHive.hiveId, localHive.executor, () => ({ workers: localHive.pool.slots().length, ...(localDevices ? { devices: localDevices } : {}) }));
+  }
   // A hive started from here reports to this queen: RBEE_PUBLIC_URL when the queen is known
   // by another address on the network, else the address it listens on.
   const publicUrl = () => process.env.RBEE_PUBLIC_URL || daemon.url;

@@ -28,6 +28,9 @@ describe("compiled rbee: a queen and two hive processes on loopback", () => {
     const res = await runRbee(["hive", "list", "--json"], env);
     const hives = res.stdout.trim().split("\n").map((l) => JSON.parse(l) as HiveEntry);
     expect(hives.map((h) => [h.id, h.state]).sort()).toEqual([["h1", "online"], ["h2", "online"], ["localhost", "online"]]);
+    for (const h of hives.filter((h) => !h.embedded)) expect(h).toMatchObject({ devices: expect.arrayContaining(["cpu:0"]), workers: 0 });
+    const table = await runRbee(["hive", "list"], env);
+    expect(table.stdout).toMatch(/^HIVE\s+URL\s+STATE\s+LAST SEEN\s+DEVICES\s+WORKERS/m);
   });
 
   it("model and worker jobs forwarded to h2 relay its narration, marked with its origin", async () => {
