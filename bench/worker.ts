@@ -151,7 +151,9 @@ try {
   console.log(`=> ceiling for 2 batched streams: ${((2 * t1) / t2).toFixed(2)}× one stream\n`);
 
   const w2 = await startWorker(modelPath, 2);
+  // Warm both paths: llama.cpp sizes its buffers on the first 2-sequence batch (a slow step).
   await overHttp(w2.url, 99);
+  await Promise.all([overHttp(w2.url, 98), overHttp(w2.url, 97)]);
   const one: number[] = [];
   const two: number[] = [];
   for (let r = 0; r < RUNS; r++) {
