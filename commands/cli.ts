@@ -15,6 +15,13 @@ export function buildCli(): Cli {
  * or a command that throws a UsageError, exits 2 with the usage printed.
  */
 export async function runCli(argv: string[]): Promise<number> {
+  // The dashboard is the default command, so a mistyped command would read as its extra
+  // argument; name the mistake instead.
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith("-") && !commands.some((c) => c.paths?.some((p) => p[0] === first))) {
+    process.stderr.write(`error: unknown command "${first}"; see \`rbee --help\`\n`);
+    return 2;
+  }
   const cli = buildCli();
   let command;
   try {

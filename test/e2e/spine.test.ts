@@ -68,7 +68,9 @@ describe("compiled rbee: the command line", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("rbee status");
     expect((await runRbee(["--version"], {})).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    expect((await runRbee(["no-such-command"], {})).code).toBe(2);
+    const typo = await runRbee(["stauts"], {});
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('unknown command "stauts"');
     expect((await runRbee(["serve", "--port", "nope"], {})).code).toBe(2);
   });
 
