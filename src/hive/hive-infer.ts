@@ -14,7 +14,9 @@ import { streamFromWorker } from "./worker-inference.ts";
 export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
   let worker: WorkerProcess | undefined = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
   if (worker) {
-    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { worker_id: worker.spec.workerId });
+    // When the queen named the worker it already told the story; say it again only in debug.
+    const level = worker.spec.workerId === op.worker_id ? "debug" : "info";
+    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { level, worker_id: worker.spec.workerId });
   } else {
     const model = models.get(op.model);
     narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
