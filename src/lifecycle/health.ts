@@ -12,16 +12,28 @@ export async function isHealthy(baseUrl: string, timeoutMs = 1_000): Promise<boo
  * Polls health with backoff (50 ms doubling to 1 s) until it answers or `timeoutMs` passes.
  * `alive` lets the caller stop early when the process it started has already exited.
  */
-export async function waitHealthy(baseUrl: string, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+export function waitHealthy(baseUrl: string, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+  return pollUntil(() => isHealthy(baseUrl, 500), timeoutMs, { alive, firstMs: 50, maxMs: 1_000 });
+}
+
+/**
+ * Polls `check` with backoff (`firstMs` doubling to `maxMs`) until it is true or `timeoutMs`
+ * passes; `alive` stops early when what we wait on can no longer get there.
+ */
+export async function pollUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  { alive = () => true, firstMs = 25, maxMs = 250 }: { alive?: () => boolean; firstMs?: number; maxMs?: number } = {},
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 50;
+  let delay = firstMs;
   while (Date.now() < deadline) {
-    if (await isHealthy(baseUrl, 500)) return true;
+    if (await check()) return true;
     if (!alive()) return false;
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(1_000, delay * 2);
+    delay = Math.min(maxMs, delay * 2);
   }
-  return false;
+  return check();
 }
 
 /** True while a process with this pid exists (signal 0 checks without sending anything). */

@@ -5,7 +5,7 @@ import { rbeePaths } from "../config/paths.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { PidFile, type DaemonHandle, type DaemonStatus } from "./daemon-types.ts";
-import { isHealthy, pidAlive, waitHealthy } from "./health.ts";
+import { isHealthy, pidAlive, pollUntil, waitHealthy } from "./health.ts";
 import { selfCommand } from "./self-command.ts";
 
 const START_TIMEOUT_MS = 20_000;
@@ -70,16 +70,16 @@ export async function stopLocalQueen(url: string): Promise<{ stopped: boolean; h
   if (answering) await fetch(`${url}/v1/shutdown`, { method: "POST", signal: AbortSignal.timeout(2_000) }).catch(() => {});
   if (!pid) {
     // Found running but not started by us (no pid file): the shutdown request is all we may do.
-    return { stopped: await waitGone(() => isHealthy(url).then((h) => !h), STOP_GRACE_MS), how: "shutdown request (no pid file)" };
+    return { stopped: await pollUntil(() => isHealthy(url).then((h) => !h), STOP_GRACE_MS), how: "shutdown request (no pid file)" };
   }
   let how = "shutdown request";
-  if (!(await waitGone(() => !pidAlive(pid), STOP_GRACE_MS))) {
+  if (!(await pollUntil(() => !pidAlive(pid), STOP_GRACE_MS))) {
     how = "SIGTERM";
     process.kill(pid, "SIGTERM");
-    if (!(await waitGone(() => !pidAlive(pid), STOP_GRACE_MS))) {
+    if (!(await pollUntil(() => !pidAlive(pid), STOP_GRACE_MS))) {
       how = "SIGKILL";
       process.kill(pid, "SIGKILL");
-      await waitGone(() => !pidAlive(pid), 2_000);
+      await pollUntil(() => !pidAlive(pid), 2_000);
     }
   }
   rmSync(queenFiles().pid, { force: true });
@@ -96,15 +96,4 @@ export async function localQueenStatus(url: string): Promise<DaemonStatus> {
     const stale = !!record && !pidAlive(record.pid);
     return { name: "queen", running: false, base_url: url, ...(record ? { pid: record.pid } : {}), ...(stale ? { stale_pid_file: true } : {}) };
   }
-}
-
-async function waitGone(gone: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  let delay = 25;
-  while (Date.now() < deadline) {
-    if (await gone()) return true;
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(250, delay * 2);
-  }
-  return gone();
 }

@@ -7,7 +7,3 @@ export function emitToJob(event: JobEvent): void {
 }
 
 export const emitToken = (text: string) => emitToJob({ kind: "token", text });
-export const emitResult = (result: unknown) => emitToJob({ kind: "result", result });
-
-/** The current job's id, for code that must tell a downstream daemon which job it serves. */
-export const currentJobId = () => tryGetNarration()?.jobId;

@@ -29,9 +29,6 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
       const lists = await Promise.all(targets.map((id) => hives.run(id, { operation: "worker_list", hive_id: id }, ctx) as Promise<unknown[]>));
       return lists.flat();
     },
-    // Without a scheduler: the named hive, else the local one (start-queen passes the
-    // InferScheduler's `infer` in `extra`, which replaces this).
-    infer: (op, ctx) => hives.run(op.hive_id ?? "localhost", op, ctx),
     ...extra,
   };
   return executorFor(handlers, toHive);
