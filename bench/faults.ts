@@ -11,6 +11,7 @@ import type { WorkerInfo } from "../src/hive/worker-process.ts";
 import type { HiveEntry } from "../src/queen/hive-directory.ts";
 import { badBodies } from "./fault-bodies.ts";
 import { spawnDaemon, type BenchDaemon } from "./bench-daemon.ts";
+import { writeLocalHiveToken } from "../src/ssh/hive-token.ts";
 
 const TOKEN = "fault-suite-token";
 const rows: [string, string, string][] = [];
@@ -30,20 +31,34 @@ const until = async <T>(f: () => Promise<T | undefined>, ms: number): Promise<T 
   return undefined;
 };
 
-async function hammer(name: string, url: string, count: number) {
+async function hammer(name: string, url: string, count: number, token: string) {
   let fourxx = 0;
   let i = 0;
   const bodies = badBodies();
   const one = async () => {
     while (i < count) {
       const body = bodies[i++ % bodies.length];
-      const res = await fetch(url, { method: "POST", body: body as BodyInit, headers: { ...auth, "content-type": "application/json" } }).catch(() => undefined);
+      const res = await fetch(url, { method: "POST", body: body as BodyInit, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } }).catch(() => undefined);
       if (res && res.status >= 400 && res.status < 500) fourxx++;
       await res?.arrayBuffer().catch(() => {});
     }
   };
   await Promise.all(Array.from({ length: 32 }, one));
   return { name, share: fourxx / count };
+}
+
+/** A hive token speaking for a hive it was not bound to: the queen refuses, and routes nothing there. */
+async function impersonation(queenUrl: string, hiveToken: string): Promise<string> {
+  let routed = 0;
+  const attacker = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => (new URL(req.url).pathname === "/health" ? Response.json({ role: "hive" }) : (routed++, new Response("", { status: 500 }))) });
+  try {
+    const workers = [{ worker_id: "w1", model: "demo-tiny", state: "ready", slots: 64, busy: 0 }];
+    const beat = await fetch(`${queenUrl}/v1/hives/heartbeat`, { method: "POST", headers: { authorization: `Bearer ${hiveToken}` }, body: JSON.stringify({ hive_id: "evil", url: `http://127.0.0.1:${attacker.port}`, workers }) });
+    const chats = await Promise.all(Array.from({ length: 10 }, () => fetch(`${queenUrl}/v1/chat/completions`, { method: "POST", headers: auth, body: JSON.stringify({ model: "demo-tiny", max_tokens: 2, messages: [{ role: "user", content: "secret" }] }) }).then((r) => r.status)));
+    return `heartbeat ${beat.status}, ${routed} requests routed to the attacker (10 chats: ${[...new Set(chats)].join(", ")})`;
+  } finally {
+    attacker.stop(true);
+  }
 }
 
 const tmpHomes: string[] = [];
@@ -62,19 +77,22 @@ try {
     return result;
   };
   const demo = (await run({ operation: "model_download", model: "demo:tiny" })) as { path: string };
+  // Each hive holds a token of its own, bound to its id on the queen (as `rbee hive token ID` does).
+  const hiveTokens: Record<string, string> = { h1: `${TOKEN}-h1-0123456789abcdef`, h2: `${TOKEN}-h2-0123456789abcdef` };
+  for (const [id, token] of Object.entries(hiveTokens)) writeLocalHiveToken(id, token, { RBEE_HOME: qHome });
 
   // 1. bad bodies against each daemon
   const hHome = home();
   tmpHomes.push(hHome);
-  const hive = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h1", "--queen-url", queen.url], { RBEE_HOME: hHome, RBEE_API_TOKEN: TOKEN });
+  const hive = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h1", "--queen-url", queen.url], { RBEE_HOME: hHome, RBEE_API_TOKEN: hiveTokens.h1 });
   daemons.push(hive);
   const worker = await spawnDaemon(["worker", "serve", "--model", demo.path, "--port", "0"], { RBEE_HOME: qHome, RBEE_API_TOKEN: TOKEN }, /"event":"ready","port":(\d+)/);
   daemons.push(worker);
-  for (const [name, url] of [["queen", `${queen.url}/v1/jobs`], ["hive", `${hive.url}/v1/jobs`], ["worker", `${worker.url}/v1/inference`]]) {
-    const jobsBefore = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), TOKEN).list()).length;
-    const r = await hammer(name, url, 10_000);
+  for (const [name, url, token] of [["queen", `${queen.url}/v1/jobs`, TOKEN], ["hive", `${hive.url}/v1/jobs`, hiveTokens.h1], ["worker", `${worker.url}/v1/inference`, TOKEN]]) {
+    const jobsBefore = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), token).list()).length;
+    const r = await hammer(name, url, 10_000, token);
     const alive = (await fetch(url.replace(/\/v1\/.*/, "/health")).catch(() => undefined))?.ok ?? false;
-    const jobsAfter = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), TOKEN).list()).length;
+    const jobsAfter = name === "worker" ? 0 : (await new DaemonClient(url.replace("/v1/jobs", ""), token).list()).length;
     row(`10,000 bad bodies → ${name}`, `${(r.share * 100).toFixed(2)}% 4xx, ${alive ? "alive" : "DEAD"}, ${jobsAfter - jobsBefore} jobs created`, "100% 4xx, alive, 0 jobs");
   }
   worker.stop();
@@ -106,7 +124,7 @@ try {
   row("hive kill -9 → queen shows it offline", `${((performance.now() - hiveKilled) / 1000).toFixed(2)} s`, "≤ 3 s");
   const h2Home = home();
   tmpHomes.push(h2Home);
-  const hive2 = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h2", "--queen-url", queen.url], { RBEE_HOME: h2Home, RBEE_API_TOKEN: TOKEN });
+  const hive2 = await spawnDaemon(["serve", "--role", "hive", "--port", "0", "--hive-id", "h2", "--queen-url", queen.url], { RBEE_HOME: h2Home, RBEE_API_TOKEN: hiveTokens.h2 });
   daemons.push(hive2);
   await until(async () => ((await run({ operation: "hive_list" })) as HiveEntry[]).find((h) => h.id === "h2"), 10_000);
   const port = new URL(queen.url).port;
@@ -156,6 +174,9 @@ try {
     }
   }
   row("routes without / with a wrong token → 401", `${refused}/${(routes.length - 1) * 2} refused, /health ${healthOpen ? "open" : "closed"}`, "all but /health");
+
+  // 7. heartbeat impersonation: h2's token claims another hive at an attacker's URL
+  row("heartbeat impersonation → refused, nothing routed", await impersonation(queen2.url, hiveTokens.h2), "403, 0 requests routed");
 } finally {
   for (const d of daemons) d.stop();
   await Promise.all(daemons.map((d) => d.proc.exited));

@@ -7,6 +7,8 @@ import { HiveStatusCommand } from "./hive/status.ts";
 import { HiveUninstallCommand } from "./hive/uninstall.ts";
 import { HiveUpgradeCommand } from "./hive/upgrade.ts";
 import { HiveListCommand } from "./hive/list.ts";
+import { HiveForgetCommand } from "./hive/forget.ts";
+import { HiveTokenCommand } from "./hive/token.ts";
 import { InferCommand } from "./infer.ts";
 import { JobsCancelCommand } from "./jobs/cancel.ts";
 import { JobsGetCommand } from "./jobs/get.ts";
@@ -57,6 +59,8 @@ export const commands: CommandClass[] = [
   HiveStatusCommand,
   HiveUninstallCommand,
   HiveUpgradeCommand,
+  HiveForgetCommand,
+  HiveTokenCommand,
   QueenStartCommand,
   QueenStopCommand,
   QueenStatusCommand,

@@ -31,7 +31,8 @@ export class ServeCommand extends RbeeCommand {
   queenUrl = Option.String("--queen-url", { description: "the queen a hive registers with and sends heartbeats to" });
   noLocalHive = Option.Boolean("--no-local-hive", false, { description: "run the queen without its embedded hive (then `rbee hive start --host localhost` runs one beside it)" });
   advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
-  maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64)", validator: t.isNumber() });
+  maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64; 0: none wait, a free slot still serves)", validator: t.isNumber() });
+  pruneHivesAfter = Option.String("--prune-hives-after", { description: "queen: seconds an offline hive stays in `rbee hive list` before it is dropped (default 3600; 0 keeps it)", validator: t.isNumber() });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   async run(): Promise<number> {
@@ -41,6 +42,7 @@ export class ServeCommand extends RbeeCommand {
     if (this.role === "queen" && this.hiveId) throw new UsageError("--hive-id goes with --role hive");
     if (this.maxQueue !== undefined && (!Number.isInteger(this.maxQueue) || this.maxQueue < 0)) throw new UsageError("--max-queue must be a whole number ≥ 0");
     if (this.workerSlots !== undefined && (!Number.isInteger(this.workerSlots) || this.workerSlots < 1 || this.workerSlots > 64)) throw new UsageError("--worker-slots must be a whole number from 1 to 64");
+    if (this.pruneHivesAfter !== undefined && !(this.pruneHivesAfter >= 0)) throw new UsageError("--prune-hives-after must be a number of seconds ≥ 0");
     const scheduler = { ...(this.maxQueue !== undefined ? { maxQueue: this.maxQueue } : {}), ...(this.workerSlots !== undefined ? { spawnSlots: this.workerSlots } : {}) };
     // Loaded on use: the daemons' code stays out of the keeper commands' start-up.
     const { startHiveDaemon } = await import("../src/hive/start-hive.ts");
@@ -48,7 +50,7 @@ export class ServeCommand extends RbeeCommand {
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler });
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

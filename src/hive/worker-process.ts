@@ -6,6 +6,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import { selfCommand } from "../lifecycle/self-command.ts";
 import { audit } from "../security/audit-log.ts";
 import { RestartTracker, type RestartPolicy } from "./restart-policy.ts";
+import { workerEnv } from "./worker-env.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
 
@@ -79,8 +80,8 @@ export class WorkerProcess {
     const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
-    const env = { ...process.env, RBEE_API_TOKEN: this.token };
-    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env });
+    // extendEnv: false, or execa would add back what workerEnv withholds.
+    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: workerEnv(this.token), extendEnv: false });
     this.child = child;
     this.exited = false;
     this.pid = child.pid;

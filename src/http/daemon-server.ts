@@ -36,12 +36,28 @@ export interface RunningDaemon {
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
+/** Shorter tokens are refused off loopback: they can be guessed. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** The daemon's token (option, else RBEE_API_TOKEN or the token file; "" turns auth off). */
+export const daemonToken = (option?: string) => (option === undefined ? loadApiToken() : option || undefined);
+
+/**
+ * Refuses a bind that would expose a daemon without a real token. Called before anything
+ * starts, so a refused start leaves no timer or worker behind.
+ */
+export function checkBind(bind: string, token: string | undefined): void {
+  if (LOOPBACK.test(bind)) return;
+  if (!token) throw new RbeeError("INSECURE_BIND", `refusing to listen on ${bind} without an API token`, "Set RBEE_API_TOKEN, or bind 127.0.0.1.");
+  if (token.trim().length < MIN_TOKEN_LENGTH) {
+    throw new RbeeError("WEAK_TOKEN", `refusing to listen on ${bind} with an API token shorter than ${MIN_TOKEN_LENGTH} characters`, "Use a long random token, e.g. RBEE_API_TOKEN=$(openssl rand -hex 32).");
+  }
+}
+
 /** Starts a daemon's HTTP server: health, info, shutdown, and the given route groups. */
 export function startDaemon(opts: DaemonOptions): RunningDaemon {
-  const token = opts.token === undefined ? loadApiToken() : opts.token || undefined;
-  if (!LOOPBACK.test(opts.bind) && !token) {
-    throw new RbeeError("INSECURE_BIND", `refusing to listen on ${opts.bind} without an API token`, "Set RBEE_API_TOKEN, or bind 127.0.0.1.");
-  }
+  const token = daemonToken(opts.token);
+  checkBind(opts.bind, token);
   const startedAt = Date.now();
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
@@ -75,13 +91,7 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   });
   for (const routes of opts.routes) app.route("/", routes);
 
-  const server = Bun.serve({
-    port: opts.port,
-    hostname: opts.bind,
-    // SSE streams are long and may be quiet; streams send their own pings.
-    idleTimeout: 0,
-    fetch: app.fetch,
-  });
+  const server = listen(opts, app);
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
@@ -98,4 +108,25 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
 
   const host = opts.bind.includes(":") ? `[${opts.bind}]` : opts.bind;
   return { url: `http://${host}:${server.port}`, port: server.port!, stopped, stop };
+}
+
+function listen(opts: DaemonOptions, app: Hono): ReturnType<typeof Bun.serve> {
+  try {
+    return Bun.serve({
+      port: opts.port,
+      hostname: opts.bind,
+      // SSE streams are long and may be quiet; streams send their own pings.
+      idleTimeout: 0,
+      fetch: app.fetch,
+    });
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    if (/in use|EADDRINUSE/i.test(message)) {
+      throw new RbeeError("PORT_IN_USE", `port ${opts.port} on ${opts.bind} is already in use`, `Stop what listens there (\`rbee queen stop\` if it is a queen), or pick another port with --port.`);
+    }
+    if (/EADDRNOTAVAIL|assign requested address/i.test(message)) {
+      throw new RbeeError("BIND_FAILED", `cannot listen on ${opts.bind}: no such address on this machine`, "Use 127.0.0.1, 0.0.0.0, or one of this machine's addresses with --bind.");
+    }
+    throw new RbeeError("LISTEN_FAILED", `cannot listen on ${opts.bind}:${opts.port}: ${message}`, "Check --bind and --port.");
+  }
 }

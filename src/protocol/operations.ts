@@ -24,6 +24,7 @@ export const SamplingFields = {
 export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("status") }).strict(),
   z.object({ operation: z.literal("hive_list") }).strict(),
+  z.object({ operation: z.literal("hive_forget"), hive_id: id }).strict(),
   z.object({ operation: z.literal("hive_install"), alias, binary: z.string().max(4096).optional(), force: z.boolean().default(false), accept_new_host_key: z.boolean().default(false) }).strict(),
   z.object({ operation: z.literal("hive_uninstall"), alias, force: z.boolean().default(false) }).strict(),
   z.object({ operation: z.literal("hive_start"), alias, queen_url: z.string().url().optional() }).strict(),
@@ -51,6 +52,7 @@ export type OperationOf<N extends OperationName> = Extract<Operation, { operatio
 export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   status: "queen",
   hive_list: "queen",
+  hive_forget: "queen",
   hive_install: "queen",
   hive_uninstall: "queen",
   hive_start: "queen",

@@ -16,7 +16,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * Submit and stream are one request, so the hop costs one round trip.
  */
 export async function forwardToHive(hiveId: string, baseUrl: string, op: Operation, signal: AbortSignal, deadline?: number): Promise<unknown> {
-  const client = new DaemonClient(baseUrl, hiveToken(hiveId));
+  // The hive's own token, or none: never the queen's (a default here would be its master token).
+  const client = new DaemonClient(baseUrl, hiveToken(hiveId) ?? "");
   const connect = new AbortController();
   const connectTimer = setTimeout(() => connect.abort(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
   let hiveJobId: string | undefined;

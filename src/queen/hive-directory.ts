@@ -2,6 +2,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import type { Executor, ExecutorContext } from "../jobs/job-runner.ts";
 import type { Operation } from "../protocol/operations.ts";
 import { forwardToHive } from "./forward.ts";
+import type { HivePins } from "./hive-pins.ts";
 
 export type HiveState = "online" | "offline";
 
@@ -24,15 +25,49 @@ export type DescribeHive = () => { devices?: string[]; workers: number };
 export class HiveDirectory {
   private readonly hives = new Map<string, HiveEntry & { executor?: Executor; describe?: DescribeHive }>();
 
+  /** `pins` fixes each remote hive's URL at its first registration (none: nothing is pinned). */
+  constructor(private readonly pins?: HivePins) {}
+
   addEmbedded(id: string, executor: Executor, describe?: DescribeHive): void {
     this.hives.set(id, { id, state: "online", embedded: true, executor, describe, last_seen: Date.now() });
   }
 
-  /** A remote hive said hello (or sent a heartbeat). */
+  /** The URL a hive is pinned to, if it registered before. */
+  pinnedUrl(id: string): string | undefined {
+    return this.pins?.get(id);
+  }
+
+  /**
+   * A remote hive said hello (or sent a heartbeat). Its first URL is pinned: a heartbeat
+   * that names another URL is refused until the operator forgets the hive.
+   */
   seen(id: string, url: string, telemetry?: unknown): HiveEntry {
+    const pinned = this.pins?.get(id);
+    if (pinned !== undefined && pinned !== url) {
+      throw new RbeeError("HIVE_URL_PINNED", `hive ${id} is registered at ${pinned}; a heartbeat may not move it to another URL`, `If the hive really moved, run \`rbee hive forget ${id}\` on the queen's machine; it registers again on its next heartbeat.`, 409);
+    }
+    if (pinned === undefined) this.pins?.set(id, url);
     const entry = { ...(this.hives.get(id) ?? { embedded: false }), id, url, state: "online" as const, last_seen: Date.now(), ...(telemetry ? { telemetry } : {}) };
     this.hives.set(id, entry);
     return entry;
+  }
+
+  /** The operator's word: drop a remote hive and its URL pin. Returns whether it was known. */
+  forget(id: string): boolean {
+    if (this.hives.get(id)?.embedded) throw new RbeeError("HIVE_EMBEDDED", `${id} is the queen's embedded hive`, "Only remote hives can be forgotten.", 409);
+    const known = this.hives.delete(id);
+    return (this.pins?.delete(id) ?? false) || known;
+  }
+
+  /** Drops offline hives silent for longer than `ms` from the list (their URL pins stay). */
+  prune(ms: number, now = Date.now()): HiveEntry[] {
+    const gone: HiveEntry[] = [];
+    for (const h of this.hives.values()) {
+      if (h.embedded || h.state !== "offline" || now - (h.last_seen ?? 0) <= ms) continue;
+      this.hives.delete(h.id);
+      gone.push(h);
+    }
+    return gone;
   }
 
   /** Marks hives silent for longer than `ms` offline; returns those that changed. */

@@ -3,6 +3,7 @@ import type { Executor } from "../jobs/job-runner.ts";
 import type { JobRegistry } from "../jobs/job-registry.ts";
 import { hiveIdOf, OPERATION_TARGET } from "../protocol/operations.ts";
 import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { queenStatus } from "./queen-status.ts";
 import { executorFor } from "../jobs/dispatch.ts";
@@ -23,6 +24,11 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
       const list = hives.list();
       narrate("hive_list", `${list.length} hive(s): ${list.map((h) => `${h.id} (${h.state})`).join(", ")}`, { level: "debug" });
       return list;
+    },
+    hive_forget: async (op) => {
+      if (!hives.forget(op.hive_id)) throw new RbeeError("UNKNOWN_HIVE", `no hive named ${op.hive_id} is registered or pinned`, "See `rbee hive list`.", 404);
+      narrate("hive_forgotten", `forgot hive ${op.hive_id}: its next heartbeat registers it again, at the URL it then gives`);
+      return { hive_id: op.hive_id, forgotten: true };
     },
     worker_list: async (op, ctx) => {
       const targets = op.hive_id ? [op.hive_id] : hives.list().filter((h) => h.state === "online").map((h) => h.id);

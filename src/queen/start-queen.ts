@@ -1,12 +1,13 @@
 import { JobRegistry, type RegistryLimits } from "../jobs/job-registry.ts";
 import { jobRoutes } from "../jobs/job-routes.ts";
 import { narrate } from "../narration/narrate.ts";
-import { startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
+import { checkBind, daemonToken, startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "../hive/create-hive.ts";
 import type { RestartPolicy } from "../hive/restart-policy.ts";
 import { HiveDirectory } from "./hive-directory.ts";
 import { detectCapabilities } from "../hive/capabilities.ts";
 import { hiveRoutes } from "./hive-routes.ts";
+import { HivePins } from "./hive-pins.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
 import { allHiveTokens } from "../security/api-token.ts";
@@ -23,6 +24,8 @@ export interface QueenOptions {
   restartPolicy?: RestartPolicy;
   /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
   scheduler?: Partial<SchedulerOptions>;
+  /** Drop hives offline for longer than this from the list (0: never; default 1 h). */
+  pruneHivesAfterMs?: number;
 }
 
 export interface RunningQueen extends RunningDaemon {
@@ -34,9 +37,12 @@ export interface RunningQueen extends RunningDaemon {
 
 /** The queen: job server, hive directory, router; with the local hive embedded. */
 export function startQueen(opts: QueenOptions): RunningQueen {
+  // Refuse a bad bind before anything starts: a refused start leaves nothing running.
+  const token = daemonToken();
+  checkBind(opts.bind, token);
   const startedAt = Date.now();
   const registry = new JobRegistry(opts.limits);
-  const hives = new HiveDirectory();
+  const hives = new HiveDirectory(new HivePins());
   const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
   let localDevices: string[] | undefined;
   if (localHive) {
@@ -51,30 +57,46 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
   const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx) });
-  const hiveApi = hiveRoutes(hives);
-  const daemon = startDaemon({
-    role: "queen",
-    port: opts.port,
-    bind: opts.bind,
-    routes: [
-      jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
-      hiveApi.routes,
-      openAiRoutes({ registry, executor, hives, scheduler }),
-      metricsRoutes(registry, hives, scheduler, counters),
-      ...(localHive ? [localHive.routes] : []),
-    ],
-    // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
-    info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
-    // A hive installed from here knows only its own token; it may use it to send heartbeats.
-    extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
-    onShutdown: async () => {
-      narrate("shutdown", "queen shutting down");
-      hiveApi.stop();
-      scheduler.stop();
-      registry.cancelAll("the queen is shutting down");
-      await localHive?.shutdown();
-    },
-  });
+  const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
+  const shutdown = async () => {
+    hiveApi.stop();
+    scheduler.stop();
+    registry.cancelAll("the queen is shutting down");
+    await localHive?.shutdown();
+  };
+  const daemon = startOrCleanUp(shutdown, () =>
+    startDaemon({
+      role: "queen",
+      port: opts.port,
+      bind: opts.bind,
+      token: token ?? "",
+      routes: [
+        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
+        hiveApi.routes,
+        openAiRoutes({ registry, executor, hives, scheduler }),
+        metricsRoutes(registry, hives, scheduler, counters),
+        ...(localHive ? [localHive.routes] : []),
+      ],
+      // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
+      info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
+      // A hive installed from here knows only its own token; it may use it to send heartbeats.
+      extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
+      onShutdown: async () => {
+        narrate("shutdown", "queen shutting down");
+        await shutdown();
+      },
+    }),
+  );
   narrate("listening", `queen listening on ${daemon.url}`);
   return { ...daemon, registry, hives, localHive, scheduler };
+}
+
+/** Starts the server; when that fails (port taken …), stops what was started for it first. */
+function startOrCleanUp<T>(cleanUp: () => Promise<void>, start: () => T): T {
+  try {
+    return start();
+  } catch (err) {
+    void cleanUp();
+    throw err;
+  }
 }

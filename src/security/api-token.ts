@@ -42,23 +42,46 @@ export function authHeaders(token = loadApiToken()): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-/** The token for calling a given hive: the one provisioned at install, else our own. */
+const hiveTokensDir = () => join(rbeePaths().config, "hive-tokens");
+
+/**
+ * The token for calling a given hive: the one bound to it when it was provisioned (`rbee hive
+ * install`, `rbee hive token`). Never the queen's own token: a hive holds no key to the queen.
+ */
 export function hiveToken(hiveId: string): string | undefined {
   try {
-    return readFileSync(join(rbeePaths().config, "hive-tokens", hiveId), "utf8").trim() || loadApiToken();
+    return readFileSync(join(hiveTokensDir(), hiveId), "utf8").trim() || undefined;
   } catch {
-    return loadApiToken();
+    return undefined;
+  }
+}
+
+/** Every provisioned hive token with the hive id it is bound to. */
+export function boundHiveTokens(): { hiveId: string; token: string }[] {
+  try {
+    return readdirSync(hiveTokensDir()).flatMap((hiveId) => {
+      if (hiveId.includes(".tmp-")) return [];
+      const token = readFileSync(join(hiveTokensDir(), hiveId), "utf8").trim();
+      return token ? [{ hiveId, token }] : [];
+    });
+  } catch {
+    return [];
   }
 }
 
 /** Every hive token provisioned from here (hives may use theirs to send heartbeats). */
-export function allHiveTokens(): string[] {
-  const dir = join(rbeePaths().config, "hive-tokens");
-  try {
-    return readdirSync(dir).flatMap((name) => readFileSync(join(dir, name), "utf8").trim() || []);
-  } catch {
-    return [];
+export const allHiveTokens = (): string[] => boundHiveTokens().map((b) => b.token);
+
+/** The hive whose token a request carries (timing-safe), if any. */
+export function hiveOfBearer(header: string | null | undefined): string | undefined {
+  const presented = header?.match(/^Bearer\s+(.+)$/i)?.[1].trim();
+  if (!presented) return undefined;
+  const a = createHash("sha256").update(presented).digest();
+  let found: string | undefined;
+  for (const { hiveId, token } of boundHiveTokens()) {
+    if (timingSafeEqual(a, createHash("sha256").update(token).digest())) found = hiveId;
   }
+  return found;
 }
 
 /** The token a hive sends to its queen: RBEE_QUEEN_TOKEN, else its own. */

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { join } from "node:path";
 import { rbeePaths } from "../config/paths.ts";
 import { narrate } from "../narration/narrate.ts";
+import { fingerprint } from "../security/api-token.ts";
 import type { HiveSession } from "./hive-session.ts";
 import { R, tilde } from "./remote-layout.ts";
 import { validateAlias } from "./resolve-host.ts";
@@ -34,8 +35,6 @@ export function removeLocalHiveToken(alias: string, env: NodeJS.ProcessEnv = pro
   rmSync(localTokenPath(alias, env), { force: true });
 }
 
-/** A short, non-secret name for a token in messages. */
-export const tokenFingerprint = (token: string) => `${token.slice(0, 6)}…`;
 
 /**
  * Makes sure the hive and the keeper share one API token. The remote file is the truth: a
@@ -49,7 +48,7 @@ export async function provisionHiveToken(s: HiveSession, env: NodeJS.ProcessEnv 
   const existing = (await s.shStatus(`cat ${R.token} 2>/dev/null`)).stdout.trim();
   if (TOKEN_RE.test(existing)) {
     if (readLocalHiveToken(alias, env) !== existing) writeLocalHiveToken(alias, existing, env);
-    narrate("hive_token", `API token already provisioned on ${alias} (${tokenFingerprint(existing)})`);
+    narrate("hive_token", `API token already provisioned on ${alias} (${fingerprint(existing)})`);
     return false;
   }
   const token = randomBytes(32).toString("hex");
@@ -59,6 +58,6 @@ export async function provisionHiveToken(s: HiveSession, env: NodeJS.ProcessEnv 
     `${token}\n`,
   );
   writeLocalHiveToken(alias, token, env);
-  narrate("hive_token", `provisioned a new API token on ${alias} (${tilde("token")}, mode 0600; ${tokenFingerprint(token)})`);
+  narrate("hive_token", `provisioned a new API token on ${alias} (${tilde("token")}, mode 0600; ${fingerprint(token)})`);
   return true;
 }

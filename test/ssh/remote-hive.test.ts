@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fingerprint } from "../../src/security/api-token.ts";
 import { connectSsh } from "../../src/ssh/connection.ts";
 import { installHive, localTokenPath } from "../../src/ssh/remote-hive.ts";
 import { resolveHost } from "../../src/ssh/resolve-host.ts";
@@ -48,6 +49,10 @@ describe.skipIf(!sshdAvailable() || !existsSync(BINARY))("hive install over SSH 
     expect(readFileSync(local, "utf8").trim()).toBe(remoteToken);
     expect(statSync(local).mode & 0o777).toBe(0o600);
     expect(events.map((e) => e.human).join("\n")).not.toContain(remoteToken);
+    // The story names the token by its sha256 fingerprint, not by its first characters.
+    const tokenLine = events.find((e) => e.action === "hive_token")!.human;
+    expect(tokenLine).toContain(fingerprint(remoteToken));
+    expect(tokenLine).not.toContain(remoteToken.slice(0, 6));
   });
 
   it("given the same build already installed, when installing again, then the upload is skipped and the token kept", async () => {
