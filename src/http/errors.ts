@@ -3,16 +3,27 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { RbeeError } from "../protocol/errors.ts";
 
+/**
+ * RFC 6750: every 401 names the scheme it wants, and says whether a token came and was wrong
+ * (`error="invalid_token"`) or none came at all.
+ */
+export function challengeHeaders(err: RbeeError): Record<string, string> {
+  if (err.status !== 401) return {};
+  return { "www-authenticate": err.code === "INVALID_API_KEY" ? 'Bearer realm="rbee", error="invalid_token"' : 'Bearer realm="rbee"' };
+}
+
 /** Every error a daemon answers has the same shape: `{error: {code, message, hint?}}`. */
 export function errorResponse(c: Context, err: unknown): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
     const code = status === 413 ? "BODY_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "HTTP_ERROR";
+    if (status === 401) c.header("www-authenticate", 'Bearer realm="rbee"');
     return c.json({ error: { code, message: err.message || "request rejected" } }, status);
   }
   const error = RbeeError.from(err);
   // Busy, not broken: tell the client when to come back.
   if (error.status === 503) c.header("retry-after", "1");
+  for (const [name, value] of Object.entries(challengeHeaders(error))) c.header(name, value);
   return c.json(error.toBody(), error.status as 400);
 }
 

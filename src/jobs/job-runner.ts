@@ -3,7 +3,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import { runWithNarration } from "../narration/context.ts";
 import { narrate } from "../narration/narrate.ts";
 import type { Job } from "./job.ts";
-import { deadlineExceeded } from "./deadline.ts";
+import { armDeadline, isDeadline } from "./deadline.ts";
 
 export interface ExecutorContext {
   /** Fires on cancel, timeout or deadline. */
@@ -25,7 +25,7 @@ export async function runJob(job: Job, executor: Executor): Promise<void> {
   job.state = "running";
   job.startedAt = Date.now();
   const ctx = { jobId: job.id, correlationId: job.correlationId, emit: job.push.bind(job) };
-  const deadlineTimer = job.deadline ? setTimeout(() => job.controller.abort(deadlineExceeded(job.deadline!)), job.deadline - Date.now()) : undefined;
+  const deadlineTimer = job.deadline ? armDeadline(job.deadline, job.controller) : undefined;
   try {
     const execCtx = { signal: job.controller.signal, job, deadline: job.deadline };
     const result = await runWithNarration(ctx, () => abortable(job.controller.signal, () => executor(job.operation, execCtx)));
@@ -37,7 +37,8 @@ export async function runJob(job: Job, executor: Executor): Promise<void> {
       runWithNarration(ctx, () => narrate("job_cancelled", `job cancelled: ${reason.message}`, { level: "warn" }));
       job.finish("cancelled");
     } else {
-      const error = RbeeError.from(err);
+      // A deadline that passed is the cause, whatever the aborted step threw on its way out.
+      const error = isDeadline(reason) ? reason : RbeeError.from(err);
       runWithNarration(ctx, () => narrate("job_failed", error.message, { level: "error", code: error.code, ...(error.hint ? { hint: error.hint } : {}) }));
       job.finish("failed", error.message);
     }

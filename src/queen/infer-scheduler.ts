@@ -128,8 +128,9 @@ export class InferScheduler {
   }
 
   /** Refuses an infer at the door while the queue is full (the job API answers 503). */
-  admit(op: { operation: string; model?: string }): void {
-    if (op.operation !== "infer" || !this.queue.full) return;
+  admit(op: { operation: string; model?: string; hive_id?: string }): void {
+    // A request a free slot takes at once never waits, so a full (or zero-sized) queue is no reason to refuse it.
+    if (op.operation !== "infer" || !this.queue.full || this.freeWorker(op as InferOp)) return;
     this.onRejected?.();
     throw new RbeeError("QUEUE_FULL", `${this.queue.size} request(s) already wait for a free slot`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
   }
@@ -160,13 +161,24 @@ export class InferScheduler {
     return grant;
   }
 
-  /** Reserves the least busy ready worker with a free slot for `op`, if any. */
-  private take(op: InferOp): Grant | undefined {
+  /** The least busy ready worker with a free slot for `op`, if any (nobody waiting ahead). */
+  private freeWorker(op: InferOp): WorkerSlots | undefined {
+    if (this.queue.some((p) => p.op.model === op.model)) return undefined;
+    return this.leastBusy(op);
+  }
+
+  private leastBusy(op: InferOp): WorkerSlots | undefined {
     let best: WorkerSlots | undefined;
     for (const w of this.workers()) {
       if (w.model !== op.model || w.state !== "ready" || w.busy >= w.slots || (op.hive_id && w.hive_id !== op.hive_id)) continue;
       if (!best || w.busy < best.busy || (w.busy === best.busy && w.slots > best.slots)) best = w;
     }
+    return best;
+  }
+
+  /** Reserves the least busy ready worker with a free slot for `op`, if any. */
+  private take(op: InferOp): Grant | undefined {
+    const best = this.leastBusy(op);
     if (!best) return undefined;
     const key = slotKey(best.hive_id, best.worker_id);
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);

@@ -3,14 +3,14 @@ import type { BatchScheduler } from "./batch-scheduler.ts";
 import { InferenceRequest, type InferenceDone } from "./inference-request.ts";
 import type { LoadedModel } from "./model-loader.ts";
 import { assertFits, preparePrompt } from "./prompt.ts";
-import { describeZodError } from "../http/errors.ts";
+import { challengeHeaders, describeZodError } from "../http/errors.ts";
 import { encodeSse, SSE_HEADERS } from "../jobs/sse.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export function errorResponse(err: unknown, headers: Record<string, string> = {}): Response {
   const e = RbeeError.from(err);
-  return Response.json(e.toBody(), { status: e.status, headers });
+  return Response.json(e.toBody(), { status: e.status, headers: { ...challengeHeaders(e), ...headers } });
 }
 
 async function parseBody(req: Request): Promise<InferenceRequest> {

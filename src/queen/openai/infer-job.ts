@@ -2,6 +2,7 @@ import type { JobRegistry } from "../../jobs/job-registry.ts";
 import { cancelJob, runJob, type Executor } from "../../jobs/job-runner.ts";
 import type { Frame, Job } from "../../jobs/job.ts";
 import { RbeeError } from "../../protocol/errors.ts";
+import { isDeadline } from "../../jobs/deadline.ts";
 import type { OperationOf } from "../../protocol/operations.ts";
 
 /** What an `infer` job answers (the hive's result). */
@@ -60,6 +61,7 @@ export function startInferJob(
     if (job.state === "completed") return (result ?? { tokens: 0 }) as InferOutcome;
     const reason = job.controller.signal.reason;
     if (job.state === "cancelled") throw reason instanceof RbeeError ? reason : new RbeeError("CANCELLED", "the request was cancelled");
+    if (isDeadline(reason)) throw reason;
     throw failure instanceof RbeeError ? failure : new RbeeError("INFER_FAILED", job.error ?? "the inference failed", `See the story with \`rbee jobs logs ${job.id}\`.`, 500);
   });
   return { job, outcome, cancel: (reason) => void cancelJob(job, reason) };

@@ -1,4 +1,5 @@
 import { RbeeError } from "../../protocol/errors.ts";
+import { challengeHeaders } from "../../http/errors.ts";
 
 /** A request error that names the offending parameter, as OpenAI's `param` does. */
 export class ParamError extends RbeeError {
@@ -35,7 +36,7 @@ export function toOpenAiError(err: unknown): { status: number; body: OpenAiError
   const message = e.hint ? `${e.message}. ${e.hint}` : e.message;
   const body = { error: { message, type: typeFor(status), param: e instanceof ParamError ? e.param : null, code: e.code.toLowerCase() } };
   // A full queue or a busy worker clears in moments: tell clients when to come back.
-  const headers: Record<string, string> = status === 503 ? { "retry-after": "1" } : {};
+  const headers: Record<string, string> = { ...(status === 503 ? { "retry-after": "1" } : {}), ...challengeHeaders(e) };
   return { status, body, headers };
 }
 
