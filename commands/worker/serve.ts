@@ -43,12 +43,14 @@ export class WorkerServeCommand extends RbeeCommand {
   device = Option.String("--device", "cpu:0", { description: "device to run on (cpu:0)" });
   port = Option.String("--port", { required: true, description: "port to listen on (workers use 7900 and up; 0 picks a free one)", validator: t.isNumber() });
   slots = Option.String("--slots", "1", { description: "requests that can generate at the same time", validator: t.isNumber() });
-  threads = Option.String("--threads", { description: "CPU threads (default: 1 for tiny models, else all math cores)", validator: t.isNumber() });
+  threads = Option.String("--threads", { description: "CPU threads (default: RBEE_WORKER_THREADS, else 1 for tiny models, else all math cores)", validator: t.isNumber() });
   ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's, at most 4096)", validator: t.isNumber() });
 
   async run(): Promise<number> {
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) throw new UsageError(`--port must be 0..65535, not ${this.port}`);
     if (!Number.isInteger(this.slots) || this.slots < 1) throw new UsageError(`--slots must be 1 or more, not ${this.slots}`);
+    // RBEE_WORKER_THREADS sets the default for every worker a hive starts (benchmarks pin it).
+    this.threads ??= process.env.RBEE_WORKER_THREADS ? Number(process.env.RBEE_WORKER_THREADS) : undefined;
     if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
     setNarrationActor("worker");
     setLogWriter((line) => process.stderr.write(`${line}\n`));

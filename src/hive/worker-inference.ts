@@ -16,6 +16,8 @@ export interface InferenceBody {
 export interface InferenceDone {
   tokens: number;
   prompt_tokens?: number;
+  /** Prompt tokens the slot still held from its previous request (not evaluated again). */
+  cached_tokens?: number;
   ttft_ms: number;
   tokens_per_s: number;
   finish_reason: string;

@@ -7,6 +7,7 @@ import type { OperationOf } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { choosePlacement } from "./spawn-placement.ts";
 import { WaitQueue } from "./wait-queue.ts";
+import { ConversationAffinity } from "./conversation-affinity.ts";
 import { COMING_STATES, onlineWorkers, slotKey, type LiveWorkers, type WorkerSlots } from "./worker-view.ts";
 
 type InferOp = OperationOf<"infer">;
@@ -47,6 +48,12 @@ const WORKER_BUSY = /^WORKER_BUSY$|slot\(s\) of this worker are busy/;
 const MAX_BUSY_RETRIES = 20;
 /** How often waiters look again at heartbeats (remote workers restarting, hives coming back). */
 const RECHECK_MS = 250;
+/** Compares ranks field by field: the first that differs decides. */
+function isHigher(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  return false;
+}
+
 /** How long a started worker is assumed ready before its hive's heartbeat shows it. */
 const FRESH_MS = 10_000;
 
@@ -59,6 +66,8 @@ const FRESH_MS = 10_000;
 export class InferScheduler {
   private readonly queue: WaitQueue<Pending, Grant>;
   private readonly inflight = new Map<string, number>();
+  /** What each worker served last: a conversation goes back to its worker. */
+  private readonly affinity = new ConversationAffinity();
   private readonly spawning = new Set<{ model: string; hive?: string }>();
   /** Workers the queen just started, until their hive's heartbeat lists them. */
   private readonly fresh = new Map<string, { worker: WorkerSlots; until: number }>();
@@ -167,13 +176,20 @@ export class InferScheduler {
     return this.leastBusy(op);
   }
 
+  /**
+   * The idle worker that last served the start of this conversation (its slot still holds that
+   * KV); else the least busy, and among those the one used longest ago.
+   */
   private leastBusy(op: InferOp): WorkerSlots | undefined {
-    let best: WorkerSlots | undefined;
+    let best: { w: WorkerSlots; rank: number[] } | undefined;
     for (const w of this.workers()) {
       if (w.model !== op.model || w.state !== "ready" || w.busy >= w.slots || (op.hive_id && w.hive_id !== op.hive_id)) continue;
-      if (!best || w.busy < best.busy || (w.busy === best.busy && w.slots > best.slots)) best = w;
+      const key = slotKey(w.hive_id, w.worker_id);
+      // An idle worker still holds its last conversation in a free slot; a busy one may be using that slot.
+      const rank = [w.busy === 0 ? this.affinity.shared(key, op) : 0, -w.busy, w.slots, -this.affinity.lastUsed(key)];
+      if (!best || isHigher(rank, best.rank)) best = { w, rank };
     }
-    return best;
+    return best?.w;
   }
 
   /** Reserves the least busy ready worker with a free slot for `op`, if any. */
@@ -182,11 +198,13 @@ export class InferScheduler {
     if (!best) return undefined;
     const key = slotKey(best.hive_id, best.worker_id);
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    this.affinity.served(key, op);
     narrate("worker_chosen", `scheduled on worker ${best.worker_id} of hive ${best.hive_id} (${best.busy}/${best.slots} slots busy)`, { hive_id: best.hive_id, worker_id: best.worker_id });
     return { hive_id: best.hive_id, worker_id: best.worker_id };
   }
 
   private release(grant: Grant): void {
+    this.affinity.keepOnly(new Set(this.workers().map((w) => slotKey(w.hive_id, w.worker_id))));
     if (grant.worker_id) {
       const key = slotKey(grant.hive_id, grant.worker_id);
       const left = (this.inflight.get(key) ?? 1) - 1;

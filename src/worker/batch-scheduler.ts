@@ -23,6 +23,8 @@ export type FinishReason = "stop" | "length" | "cancelled";
 export interface GenerationResult {
   tokens: number;
   promptTokens: number;
+  /** Prompt tokens whose KV the slot still held from its previous request (not evaluated again). */
+  cachedTokens: number;
   ttftMs: number;
   /** Decode speed after the first token (prefill excluded). */
   tokensPerS: number;
@@ -32,6 +34,7 @@ export interface GenerationResult {
 interface Job {
   req: GenerationRequest;
   sequence: LlamaContextSequence;
+  cached: number;
   text: TokenText;
   stops: StopMatcher;
   next: Token[];
@@ -48,15 +51,21 @@ interface Job {
  * node-llama-cpp puts them in ONE llama.cpp batch (its own `evaluate` loops would take turns
  * instead). A request that arrives mid-way joins at the next tick, its prompt prefill
  * riding in the same batch as the others' next token.
+ *
+ * A slot keeps its KV after a request (as llama-server's prompt cache does): the next request
+ * takes the free slot that shares the longest prefix with its prompt and evaluates only the
+ * rest, so the second turn of a conversation does not read the whole history again.
  */
 export class BatchScheduler {
   private readonly free: LlamaContextSequence[];
   private readonly active = new Set<Job>();
-  private readonly clearing = new Set<Promise<void>>();
+  private readonly preparing = new Set<Promise<void>>();
   private looping: Promise<void> | undefined;
   /** Ticks run and tokens produced since start: the proof that streams shared steps. */
   steps = 0;
   tokensGenerated = 0;
+  /** Prompt tokens actually evaluated (the rest came from a slot's cache). */
+  promptTokensEvaluated = 0;
 
   constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
     this.free = Array.from({ length: slots }, () => context.getSequence());
@@ -71,28 +80,62 @@ export class BatchScheduler {
     return this.context.contextSize;
   }
 
-  /** Reserve a slot now (or null when all are busy), so a 503 can be answered at once. */
-  acquire(): LlamaContextSequence | null {
-    return this.free.pop() ?? null;
+  /**
+   * Reserve a slot now (or null when all are busy), so a 503 can be answered at once: the free
+   * one whose cached tokens share the longest prefix with `prompt`.
+   */
+  acquire(prompt: readonly Token[] = []): LlamaContextSequence | null {
+    if (!this.free.length) return null;
+    let best = this.free.length - 1;
+    let bestShared = -1;
+    this.free.forEach((sequence, i) => {
+      const shared = sharedPrefix(sequence.contextTokens, prompt);
+      if (shared > bestShared) [best, bestShared] = [i, shared];
+    });
+    return this.free.splice(best, 1)[0]!;
   }
 
   generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
     return new Promise((resolve, reject) => {
-      this.active.add({
-        req, sequence, resolve, reject,
-        text: new TokenText(this.model),
-        stops: new StopMatcher(req.stop),
-        next: req.tokens,
-        generated: 0,
-        startedAt: performance.now(),
-      });
-      void this.loop();
+      const startedAt = performance.now();
+      const prepared = this.reuse(sequence, req.tokens).then(
+        (cached) => {
+          this.preparing.delete(prepared);
+          this.promptTokensEvaluated += req.tokens.length - cached;
+          this.active.add({
+            req, sequence, resolve, reject, cached, startedAt,
+            text: new TokenText(this.model),
+            stops: new StopMatcher(req.stop),
+            next: req.tokens.slice(cached),
+            generated: 0,
+          });
+          void this.loop();
+        },
+        (err) => {
+          this.preparing.delete(prepared);
+          reject(err);
+          this.free.push(sequence);
+        },
+      );
+      this.preparing.add(prepared);
     });
+  }
+
+  /**
+   * Keeps the part of the slot's KV that the prompt starts with and erases the rest; returns
+   * how many prompt tokens need no evaluation. One token is always evaluated: the next token
+   * is sampled from its logits.
+   */
+  private async reuse(sequence: LlamaContextSequence, prompt: readonly Token[]): Promise<number> {
+    const keep = Math.min(sharedPrefix(sequence.contextTokens, prompt), prompt.length - 1);
+    if (keep <= 0) await sequence.clearHistory();
+    else if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    return Math.max(0, keep);
   }
 
   /** Resolves once no generation is running (after cancelling them, before disposing). */
   async idle(): Promise<void> {
-    while (this.looping || this.clearing.size) await Promise.all([this.looping, ...this.clearing]);
+    while (this.looping || this.preparing.size) await Promise.all([this.looping, ...this.preparing]);
   }
 
   private loop(): Promise<void> {
@@ -153,6 +196,7 @@ export class BatchScheduler {
     job.resolve({
       tokens: job.generated,
       promptTokens: job.req.tokens.length,
+      cachedTokens: job.cached,
       ttftMs: first - job.startedAt,
       tokensPerS: job.generated > 1 && decodeS > 0 ? (job.generated - 1) / decodeS : 0,
       finishReason,
@@ -162,19 +206,29 @@ export class BatchScheduler {
 
   private fail(job: Job, err: unknown): void {
     job.reject(err);
-    this.release(job);
-  }
-
-  private release(job: Job): void {
     this.active.delete(job);
-    // The slot is usable again only once its memory is cleared.
+    // After a failed step the KV may not match what the slot believes it holds: start clean.
     const cleared: Promise<void> = job.sequence
       .clearHistory()
       .catch(() => {})
       .then(() => {
-        this.clearing.delete(cleared);
+        this.preparing.delete(cleared);
         this.free.push(job.sequence);
       });
-    this.clearing.add(cleared);
+    this.preparing.add(cleared);
   }
+
+  private release(job: Job): void {
+    this.active.delete(job);
+    // The slot keeps its KV: the next request that shares a prefix with it starts from there.
+    this.free.push(job.sequence);
+  }
+}
+
+/** How many leading tokens two token lists share. */
+export function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }

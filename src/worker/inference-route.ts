@@ -38,7 +38,7 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
   const body = await parseBody(req);
   const prompt = preparePrompt(loaded.model, loaded.chatWrapper, body);
   assertFits(prompt, scheduler.sequenceContextSize);
-  const sequence = scheduler.acquire();
+  const sequence = scheduler.acquire(prompt.tokens);
   if (!sequence) {
     return errorResponse(
       new RbeeError("WORKER_BUSY", `All ${scheduler.slots} slot(s) of this worker are busy.`, "Retry shortly, or start the worker with more slots.", 503),
@@ -77,6 +77,7 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
             const done: InferenceDone = {
               tokens: r.tokens,
               prompt_tokens: r.promptTokens,
+              cached_tokens: r.cachedTokens,
               ttft_ms: Math.round(r.ttftMs * 10) / 10,
               tokens_per_s: Math.round(r.tokensPerS * 10) / 10,
               finish_reason: r.finishReason,

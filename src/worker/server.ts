@@ -76,6 +76,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             context_size: s?.sequenceContextSize,
             decode_steps: s?.steps ?? 0,
             tokens_generated: s?.tokensGenerated ?? 0,
+            prompt_tokens_evaluated: s?.promptTokensEvaluated ?? 0,
           });
         }
         if (req.method === "POST" && pathname === "/v1/inference") {

@@ -39,7 +39,7 @@ export async function collect(res: Response): Promise<StreamEvent[]> {
 
 export const textOf = (events: StreamEvent[]) => events.filter((e) => e.event === "token").map((e) => e.data.text).join("");
 
-export async function info(url: string): Promise<{ busy: number; slots: number; decode_steps: number; tokens_generated: number; [k: string]: unknown }> {
+export async function info(url: string): Promise<{ busy: number; slots: number; decode_steps: number; tokens_generated: number; prompt_tokens_evaluated: number; [k: string]: unknown }> {
   return (await fetch(`${url}/v1/info`)).json() as never;
 }
 

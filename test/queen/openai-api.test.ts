@@ -38,7 +38,7 @@ describe("the queen's OpenAI-compatible API, through the official openai client"
     expect(finish?.choices[0].finish_reason).toBe("length");
     const last = chunks.at(-1)!;
     expect(last.choices).toEqual([]);
-    expect(last.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 8, total_tokens: last.usage!.prompt_tokens + 8 });
+    expect(last.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 8, total_tokens: last.usage!.prompt_tokens + 8, prompt_tokens_details: { cached_tokens: 0 } });
 
     // The request was a real queen job, with its story.
     const jobId = response.headers.get("x-rbee-job-id")!;

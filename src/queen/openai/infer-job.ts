@@ -9,6 +9,7 @@ import type { OperationOf } from "../../protocol/operations.ts";
 export interface InferOutcome {
   tokens: number;
   prompt_tokens?: number;
+  cached_tokens?: number;
   ttft_ms?: number;
   tokens_per_s?: number;
   finish_reason?: string;

@@ -7,6 +7,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** As OpenAI reports its own prompt caching: prompt tokens served from a slot's cache. */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 export interface Head {
@@ -61,10 +63,11 @@ const textChunk = (h: Head, text: string, reason: string | null) => ({
   choices: [{ index: 0, text, logprobs: null, finish_reason: reason }],
 });
 
-export function usageOf(outcome: { tokens?: number; prompt_tokens?: number }): Usage {
+export function usageOf(outcome: { tokens?: number; prompt_tokens?: number; cached_tokens?: number }): Usage {
   const prompt = outcome.prompt_tokens ?? 0;
   const completion = outcome.tokens ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  const cached = outcome.cached_tokens !== undefined ? { prompt_tokens_details: { cached_tokens: outcome.cached_tokens } } : {};
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, ...cached };
 }
 
 /** OpenAI's finish reasons: the worker's `stop`/`length` map one to one. */
