@@ -4,7 +4,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { errorResponse } from "./errors.ts";
 import { narrate } from "../narration/narrate.ts";
-import { auditStatus } from "../security/audit-log.ts";
+import { auditStatus, openAuditLog } from "../security/audit-log.ts";
 import { flushAuthFailures } from "../security/audit-auth-failures.ts";
 import { auditAcceptedRequest, auditRefusedToken } from "./request-audit.ts";
 import { checkBearer, fingerprint, loadApiToken } from "../security/api-token.ts";
@@ -45,6 +45,7 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
     throw new RbeeError("INSECURE_BIND", `refusing to listen on ${opts.bind} without an API token`, "Set RBEE_API_TOKEN, or bind 127.0.0.1.");
   }
   const startedAt = Date.now();
+  openAuditLog();
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));

@@ -64,6 +64,20 @@ export function audit(event: string, fields: Record<string, unknown> = {}): bool
 }
 
 /**
+ * Opens the log when a daemon starts, so a cut tail or an unwritable file is reported (and
+ * counted) at once, not at the first request.
+ */
+export function openAuditLog(): void {
+  const w = current();
+  if (!w) return;
+  try {
+    if (prepare(w)) recovered(w);
+  } catch (err) {
+    noteFailure(w, err);
+  }
+}
+
+/**
  * Whether a request that changes things may go on: always, unless failure_action is
  * `refuse` and the log cannot be written right now (then the caller answers 503).
  */
