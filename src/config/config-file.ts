@@ -22,8 +22,8 @@ export type AuditConfig = z.infer<typeof AuditConfig>;
 /** rbee's own settings file, `config.json` in the config folder. Every field is optional. */
 export const RbeeConfig = z
   .object({
-    /** Append-only audit log of security-relevant events: `true`, or its settings. */
-    audit: z.union([z.boolean(), AuditConfig]).optional(),
+    /** Append-only audit log of security-relevant events: `true`, or its settings (then on unless `enabled: false`). */
+    audit: z.preprocess((v) => (typeof v === "boolean" ? { enabled: v } : v), AuditConfig).optional(),
   })
   .strict();
 export type RbeeConfig = z.infer<typeof RbeeConfig>;

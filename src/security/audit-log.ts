@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, renameSync, rmSync, truncateSync } from "node:fs";
+import { appendFileSync, mkdirSync, renameSync, rmSync, statSync, truncateSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { rbeePaths } from "../config/paths.ts";
 import { tryGetNarration } from "../narration/context.ts";
@@ -36,10 +36,18 @@ interface Writer {
 const health = { failedWrites: 0, lost: 0, lostSince: 0, failingSince: 0, error: "", loggedAt: 0 };
 let writer: Writer | null | undefined;
 
+/** Why the settings could not be read (openAuditLog throws it: a daemon does not start). */
+let settingsError: unknown;
+
 function current(): Writer | null {
   if (writer === undefined) {
-    const settings = auditSettings();
-    writer = settings.enabled ? { settings, file: auditFile(), size: 0, dirty: false, notes: [] } : null;
+    try {
+      const settings = auditSettings();
+      writer = settings.enabled ? { settings, file: auditFile(), size: 0, dirty: false, notes: [] } : null;
+    } catch (err) {
+      settingsError = err;
+      writer = null;
+    }
   }
   return writer;
 }
@@ -65,10 +73,11 @@ export function audit(event: string, fields: Record<string, unknown> = {}): bool
 
 /**
  * Opens the log when a daemon starts, so a cut tail or an unwritable file is reported (and
- * counted) at once, not at the first request.
+ * counted) at once, not at the first request. Throws only for a config.json it cannot read.
  */
 export function openAuditLog(): void {
   const w = current();
+  if (settingsError) throw settingsError;
   if (!w) return;
   try {
     if (prepare(w)) recovered(w);
@@ -129,6 +138,7 @@ export const activeAuditSettings = (): AuditSettings | undefined => current()?.s
 /** Forget the cached settings, chain head and health (tests switch RBEE_HOME and RBEE_AUDIT). */
 export function resetAudit(): void {
   writer = undefined;
+  settingsError = undefined;
   Object.assign(health, { failedWrites: 0, lost: 0, lostSince: 0, failingSince: 0, error: "", loggedAt: 0 });
 }
 
@@ -147,7 +157,9 @@ function prepare(w: Writer): boolean {
     if (opened.notes.length) writeSeal(w.file, w.seal);
   }
   if (w.dirty) {
-    truncateSync(w.file, w.size);
+    // Only our own half line is cut; a file that is gone or shorter is left for verify to report.
+    const size = statSync(w.file, { throwIfNoEntry: false });
+    if (size?.isFile() && size.size > w.size) truncateSync(w.file, w.size);
     w.dirty = false;
   }
   while (w.notes.length) {

@@ -1,4 +1,7 @@
-import { readConfig, type AuditConfig } from "../config/config-file.ts";
+import { ZodError } from "zod";
+import { configFile, readConfig, type AuditConfig } from "../config/config-file.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { describeZodError } from "../http/errors.ts";
 
 export type FailureAction = "continue" | "refuse";
 
@@ -18,14 +21,16 @@ export const AUDIT_DEFAULTS = { failureAction: "continue", maxFileBytes: 8 * 102
  * environment (RBEE_AUDIT*, which wins). Read once per daemon (resetAudit re-reads).
  */
 export function auditSettings(env: NodeJS.ProcessEnv = process.env): AuditSettings {
-  let file: AuditConfig = {};
+  let audit: AuditConfig | undefined;
   try {
-    const audit = readConfig().audit;
-    // An `audit` object switches the log on unless it says `"enabled": false`.
-    file = typeof audit === "boolean" ? { enabled: audit } : audit ? { enabled: true, ...audit } : {};
-  } catch {
-    // A broken config.json is reported where it is read for other settings; auditing stays off.
+    audit = readConfig().audit;
+  } catch (err) {
+    // A typo must not switch auditing off silently: the daemon refuses to start instead.
+    const why = err instanceof ZodError ? describeZodError(err) : (err as Error).message;
+    throw new RbeeError("INVALID_CONFIG", `${configFile()}: ${why}`, "Fix the file (the audit settings are listed in the README, under Security), or remove it.");
   }
+  // `"audit": true`, or an object that does not say `"enabled": false`, switches the log on.
+  const file: AuditConfig = audit ? { ...audit, enabled: audit.enabled !== false } : {};
   const action = env.RBEE_AUDIT_FAILURE_ACTION;
   return {
     enabled: env.RBEE_AUDIT === "1" ? true : env.RBEE_AUDIT === "0" ? false : file.enabled === true,

@@ -34,7 +34,7 @@ describe("compiled rbee: an audit log that cannot be written", () => {
     track(q);
     const { home, queen, post, client } = q;
 
-    for (const headers of [{}, { authorization: "Bearer wrong" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
       const res = await post(headers);
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain(home.home);
@@ -92,5 +92,39 @@ describe("compiled rbee: an audit log that cannot be written", () => {
     const created = await post(auth);
     expect(created.status).toBe(201);
     expect(await client.stream(((await created.json()) as { job_id: string }).job_id, { onEvent: () => {} })).toEqual({ state: "completed" });
+  });
+
+  // A real ENOSPC needs a filesystem that fills: a tiny tmpfs, mountable as root only.
+  const probe = tempHome();
+  const canMount = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", probe.home], { stderr: "ignore" }).exitCode === 0;
+  if (canMount) Bun.spawnSync(["umount", probe.home]);
+  probe.cleanup();
+
+  it.runIf(canMount)("a full tmpfs (ENOSPC): jobs complete meanwhile; afterwards no half-written line is left and the chain verifies", async () => {
+    const home = tempHome();
+    const state = join(home.home, "state");
+    mkdirSync(state, { recursive: true });
+    expect(Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", state]).exitCode).toBe(0);
+    const queen = await startRbeeDaemon(["serve", "--port", "0"], { RBEE_HOME: home.home, RBEE_API_TOKEN: TOKEN, RBEE_AUDIT: "1" });
+    cleanup.push(async () => {
+      await queen.stop();
+      Bun.spawnSync(["umount", state]);
+      home.cleanup();
+    });
+    const client = new DaemonClient(queen.url, TOKEN);
+    const download = async () => expect(await client.submitAndStream(DOWNLOAD as never, { onEvent: () => {} })).toEqual({ state: "completed" });
+    await download();
+    Bun.spawnSync(["dd", "if=/dev/zero", `of=${join(state, "filler")}`, "bs=1k", "count=64"], { stderr: "ignore" });
+    for (let i = 0; i < 3; i++) await download();
+    const info = JSON.parse(await (await fetch(`${queen.url}/v1/info`, { headers: { authorization: `Bearer ${TOKEN}` } })).text());
+    expect(info.audit).toMatchObject({ failing: true, error: "ENOSPC" });
+
+    rmSync(join(state, "filler"));
+    await download();
+    await queen.stop();
+    const events = readFileSync(join(state, "audit.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    expect(events).toContain("audit_gap");
+    const verify = await runRbee(["audit", "verify"], { RBEE_HOME: home.home });
+    expect(verify.stdout).toMatch(/^ok: \d+ record\(s\), chain intact/);
   });
 });
