@@ -16,7 +16,7 @@ interface Pending {
 }
 
 /** Past this many sources in one window, the rest share one bucket per code. */
-const MAX_SOURCES = 1024;
+const MAX_SOURCES = 256;
 
 const pending = new Map<string, Pending>();
 let timer: ReturnType<typeof setTimeout> | undefined;
