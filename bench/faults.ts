@@ -2,7 +2,7 @@
  * The fault suite: bounded in count and time, loopback only, compiled binaries. Prints one
  * table of figures against the targets.   Run: bun run build && bun bench/faults.ts
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DaemonClient } from "../src/keeper/daemon-client.ts";
@@ -183,8 +183,64 @@ try {
   for (const h of tmpHomes) rmSync(h, { recursive: true, force: true });
 }
 
+// 8. A full disk under the audit log: its own daemons and homes.
+const auditHomes: string[] = [];
+try {
+  await auditDiskFull(auditHomes);
+} finally {
+  for (const h of auditHomes) rmSync(h, { recursive: true, force: true });
+}
+
 const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ["fault", "figure", "target"][i].length));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(" | ");
 console.log(line(["fault", "figure", "target"]));
 console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
 for (const r of rows) console.log(line(r));
+
+/**
+ * Fills the state folder, where audit.log lives: a tiny tmpfs filled to the last byte when
+ * we may mount one (root), else a directory where the file should be. Returns what it did
+ * and how to undo it.
+ */
+function breakAuditDisk(rbeeHome: string): { how: string; undo: () => void } {
+  const state = join(rbeeHome, "state");
+  mkdirSync(state, { recursive: true });
+  if (Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", state], { stderr: "ignore" }).exitCode === 0) {
+    Bun.spawnSync(["dd", "if=/dev/zero", `of=${join(state, "filler")}`, "bs=1k", "count=64"], { stderr: "ignore" });
+    return { how: "full 16 KiB tmpfs", undo: () => void Bun.spawnSync(["umount", state]) };
+  }
+  mkdirSync(join(state, "audit.log"));
+  return { how: "directory in place of the file", undo: () => {} };
+}
+
+/** 7. A full disk under the audit log: requests are still answered, under either failure_action. */
+async function auditDiskFull(tmpHomes: string[]) {
+  for (const action of ["continue", "refuse"]) {
+    const h = home();
+    tmpHomes.push(h);
+    const disk = breakAuditDisk(h);
+    try {
+      const q = await spawnDaemon(["serve", "--port", "0"], { RBEE_HOME: h, RBEE_API_TOKEN: TOKEN, RBEE_AUDIT: "1", RBEE_AUDIT_FAILURE_ACTION: action });
+      try {
+        const post = (headers: Record<string, string>) => fetch(`${q.url}/v1/jobs`, { method: "POST", headers, body: JSON.stringify({ operation: "model_download", model: "demo:tiny" }) });
+        const bad = await post({ authorization: "Bearer wrong" });
+        const change = await post(auth);
+        const text = await change.text();
+        let figure = `${change.status}`;
+        if (change.status === 201) {
+          const outcome = await new DaemonClient(q.url, TOKEN).stream(JSON.parse(text).job_id, { onEvent: () => {} });
+          figure += `, job ${outcome.state}`;
+        }
+        const metrics = await (await fetch(`${q.url}/metrics`, { headers: auth })).text();
+        const failures = metrics.match(/^rbee_audit_write_failures_total (\d+)$/m)?.[1] ?? "?";
+        const leak = (await bad.text()).includes(h) || text.includes(h) ? ", PATH LEAKED" : "";
+        row(`audit log on a ${disk.how}, ${action} → bad token, a change`, `${bad.status}, ${figure}; ${failures} failed writes counted${leak}`, action === "continue" ? "401, 201 + job completed" : "401, 503");
+      } finally {
+        q.stop();
+        await q.proc.exited;
+      }
+    } finally {
+      disk.undo();
+    }
+  }
+}

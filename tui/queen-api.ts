@@ -6,6 +6,13 @@ import type { JobEvent } from "../src/protocol/events.ts";
 import type { JobInfo } from "../src/protocol/jobs.ts";
 import type { Operation } from "../src/protocol/operations.ts";
 import { RbeeError } from "../src/protocol/errors.ts";
+import type { AuditStatus } from "../src/security/audit-log.ts";
+
+/** The parts of GET /v1/info the dashboard shows. */
+export interface QueenInfo {
+  version: string;
+  audit?: AuditStatus;
+}
 
 /**
  * What the dashboard needs from a queen. One seam: the lists are read through jobs today
@@ -14,7 +21,7 @@ import { RbeeError } from "../src/protocol/errors.ts";
  */
 export interface QueenApi {
   readonly url: string;
-  info(signal?: AbortSignal): Promise<{ version: string }>;
+  info(signal?: AbortSignal): Promise<QueenInfo>;
   jobs(signal?: AbortSignal): Promise<JobInfo[]>;
   hives(signal?: AbortSignal): Promise<HiveEntry[]>;
   workers(signal?: AbortSignal): Promise<WorkerInfo[]>;
@@ -35,7 +42,7 @@ export function queenApi(url: string, client = new DaemonClient(url)): QueenApi 
   };
   return {
     url,
-    info: async (signal) => (await (await client.request("GET", "/v1/info", undefined, signal)).json()) as { version: string },
+    info: async (signal) => (await (await client.request("GET", "/v1/info", undefined, signal)).json()) as QueenInfo,
     jobs: async (signal) => {
       const res = await client.request("GET", "/v1/jobs", undefined, signal);
       return ((await res.json()) as { jobs: JobInfo[] }).jobs;

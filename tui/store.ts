@@ -5,6 +5,7 @@ import { isFinished, type JobInfo } from "../src/protocol/jobs.ts";
 import type { Operation } from "../src/protocol/operations.ts";
 import { RbeeError } from "../src/protocol/errors.ts";
 import type { QueenApi } from "./queen-api.ts";
+import type { AuditStatus } from "../src/security/audit-log.ts";
 import { applyEvent, endPane, freezePane, newPane, type PaneState } from "./pane-log.ts";
 
 export type Connection = "connecting" | "connected" | "disconnected";
@@ -21,6 +22,8 @@ export interface DashboardState {
   queenUrl: string;
   connection: Connection;
   version?: string;
+  /** Set while the queen cannot write its audit log (the header shows it in red). */
+  auditWarning?: string;
   /** Why the last poll failed (shown while disconnected). */
   error?: string;
   /** When the next attempt to reach the queen is due (while disconnected). */
@@ -34,6 +37,13 @@ export interface DashboardState {
   /** The pane opened with `l`: kept after its job ends until another is opened. */
   pinned?: string;
   notice?: Notice;
+}
+
+/** One line about a failing audit log: what failed and what the queen does about it. */
+export function auditWarning(audit: AuditStatus | undefined): string | undefined {
+  if (!audit?.failing) return undefined;
+  const then = audit.failure_action === "refuse" ? "changes refused" : "changes unrecorded";
+  return `audit: ${audit.error ?? "error"} ×${audit.failed_writes ?? 0}, ${then}`;
 }
 
 /** Operations that only read: polled every second, so hidden from the jobs view by default. */
@@ -222,7 +232,7 @@ export class DashboardStore {
       this.failures = 0;
       for (const job of jobs) if (!isFinished(job.state) && !READ_OPERATIONS.has(job.operation)) this.follow(job.job_id, job.operation);
       this.prunePanes();
-      this.update({ connection: "connected", version: info.version, error: undefined, retryAt: undefined, jobs, hives, workers, models });
+      this.update({ connection: "connected", version: info.version, auditWarning: auditWarning(info.audit), error: undefined, retryAt: undefined, jobs, hives, workers, models });
       const wake = this.wake;
       this.wake = undefined;
       wake?.();

@@ -190,6 +190,7 @@ export class WorkerProcess {
     const killer = setTimeout(() => {
       narrate("worker_kill", `worker ${this.spec.workerId} ignored SIGTERM for ${STOP_GRACE_MS / 1000} s: killing it`, { level: "warn", worker_id: this.spec.workerId });
       child.kill("SIGKILL");
+      audit("worker_killed", { worker_id: this.spec.workerId, pid: child.pid, signal: "SIGKILL", after_ms: STOP_GRACE_MS });
     }, STOP_GRACE_MS);
     await child.catch(() => {});
     clearTimeout(killer);

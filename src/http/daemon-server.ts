@@ -4,7 +4,9 @@ import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { errorResponse } from "./errors.ts";
 import { narrate } from "../narration/narrate.ts";
-import { audit } from "../security/audit-log.ts";
+import { auditStatus, openAuditLog } from "../security/audit-log.ts";
+import { flushAuthFailures } from "../security/audit-auth-failures.ts";
+import { auditAcceptedRequest, auditRefusedToken } from "./request-audit.ts";
 import { checkBearer, fingerprint, loadApiToken } from "../security/api-token.ts";
 
 export type Role = "queen" | "hive";
@@ -59,6 +61,7 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   const token = daemonToken(opts.token);
   checkBind(opts.bind, token);
   const startedAt = Date.now();
+  openAuditLog();
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
@@ -66,23 +69,21 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
 
   app.get("/health", (c) => c.json({ status: "ok", role: opts.role }));
   // Every route but /health needs the token, when the daemon has one.
-  if (token) {
-    narrate("auth", `API token required (${fingerprint(token)})`);
-    app.use("*", async (c, next) => {
-      const where = { role: opts.role, method: c.req.method, path: c.req.path };
+  if (token) narrate("auth", `API token required (${fingerprint(token)})`);
+  app.use("*", async (c, next) => {
+    if (token) {
       try {
         checkBearer(c.req.header("authorization"), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
       } catch (err) {
-        audit("auth_failure", { ...where, code: (err as RbeeError).code });
+        auditRefusedToken(c, opts.role, (err as RbeeError).code);
         throw err;
       }
-      // Reads and heartbeats would flood the log; changes are what an audit needs.
-      if (c.req.method !== "GET" && c.req.path !== "/v1/hives/heartbeat") audit("auth_success", where);
-      await next();
-    });
-  }
+    }
+    auditAcceptedRequest(c, opts.role, token !== undefined);
+    await next();
+  });
   app.get("/v1/info", (c) =>
-    c.json({ role: opts.role, version: VERSION, pid: process.pid, port: server.port, started_at: startedAt, ...(opts.info?.() ?? {}) }),
+    c.json({ role: opts.role, version: VERSION, pid: process.pid, port: server.port, started_at: startedAt, audit: auditStatus(), ...(opts.info?.() ?? {}) }),
   );
   app.post("/v1/shutdown", (c) => {
     // Answer first, then stop: the caller learns the request was taken.
@@ -101,6 +102,7 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
       try {
         await opts.onShutdown?.();
       } finally {
+        flushAuthFailures();
         server.stop(true);
         resolveStopped();
       }

@@ -1,9 +1,10 @@
 import { Hono } from "hono";
-import { Operation, OPERATION_NAMES } from "../protocol/operations.ts";
+import { Operation, OPERATION_NAMES, READ_ONLY } from "../protocol/operations.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { describeZodError, readJson } from "../http/errors.ts";
 import type { JobRegistry } from "./job-registry.ts";
-import { audit } from "../security/audit-log.ts";
+import { audit, auditAdmits } from "../security/audit-log.ts";
+import { auditUnavailable } from "../http/request-audit.ts";
 import { DEADLINE_HEADER, readDeadline } from "./deadline.ts";
 import { cancelJob, runJob, type Executor } from "./job-runner.ts";
 import { jobStreamResponse, parseLastEventId } from "./job-stream.ts";
@@ -24,9 +25,13 @@ export function jobRoutes(registry: JobRegistry, executor: Executor, opts: JobRo
       throw new RbeeError("INVALID_OPERATION", describeZodError(parsed.error), `Accepted operations: ${OPERATION_NAMES.join(", ")}.`);
     }
     opts.admit?.(parsed.data);
+    // Reads are not audited (like GETs); a change the audit log cannot record may be refused.
+    const audited = !READ_ONLY.has(parsed.data.operation);
+    if (audited && !auditAdmits()) throw auditUnavailable();
     const job = registry.create(parsed.data, c.req.header("x-correlation-id"));
     job.deadline = deadline;
-    audit("job_created", { job_id: job.id, operation: job.operation.operation });
+    job.actorToken = c.get("actorToken");
+    if (audited) audit("job_created", job.auditFields());
     void runJob(job, executor);
     // A client that asks for the stream gets it at once: one round trip instead of two.
     if (c.req.header("accept")?.includes("text/event-stream")) {
@@ -49,7 +54,7 @@ export function jobRoutes(registry: JobRegistry, executor: Executor, opts: JobRo
   app.delete("/v1/jobs/:id", (c) => {
     const job = registry.require(c.req.param("id"));
     const cancelled = cancelJob(job);
-    if (cancelled) audit("job_cancelled", { job_id: job.id, operation: job.operation.operation });
+    if (cancelled) audit("job_cancelled", { ...job.auditFields(), actor_token: c.get("actorToken") });
     return c.json({ job_id: job.id, cancelled, state: job.state });
   });
 

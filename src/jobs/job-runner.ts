@@ -24,7 +24,7 @@ export type Executor = (op: Operation, ctx: ExecutorContext) => Promise<unknown>
 export async function runJob(job: Job, executor: Executor): Promise<void> {
   job.state = "running";
   job.startedAt = Date.now();
-  const ctx = { jobId: job.id, correlationId: job.correlationId, emit: job.push.bind(job) };
+  const ctx = { jobId: job.id, correlationId: job.correlationId, actorToken: job.actorToken, emit: job.push.bind(job) };
   const deadlineTimer = job.deadline ? armDeadline(job.deadline, job.controller) : undefined;
   try {
     const execCtx = { signal: job.controller.signal, job, deadline: job.deadline };

@@ -1,6 +1,6 @@
 import { CANCELLED, DONE, ERROR_PREFIX, type JobEvent } from "../protocol/events.ts";
 import type { Operation } from "../protocol/operations.ts";
-import { hiveIdOf } from "../protocol/operations.ts";
+import { hiveIdOf, READ_ONLY } from "../protocol/operations.ts";
 import { isFinished, type JobInfo, type JobState } from "../protocol/jobs.ts";
 import { encodeSse } from "./sse.ts";
 import { audit } from "../security/audit-log.ts";
@@ -28,6 +28,8 @@ export class Job {
   error?: string;
   /** Absolute time (epoch ms) at which the job is aborted, from X-Deadline. */
   deadline?: number;
+  /** Fingerprint of the token that asked for it (for the audit log; never the token). */
+  actorToken?: string;
   readonly controller = new AbortController();
   private readonly frames: Frame[] = [];
   private nextId = 1;
@@ -58,11 +60,17 @@ export class Job {
     this.state = state;
     this.error = error;
     this.finishedAt = Date.now();
-    audit("job_finished", { job_id: this.id, operation: this.operation.operation, state, ...(error ? { error } : {}) });
+    // Reads are polled every second; like GETs, they are not audited.
+    if (!READ_ONLY.has(this.operation.operation)) audit("job_finished", { ...this.auditFields(), state, ...(error ? { error } : {}) });
     const marker = state === "completed" ? DONE : state === "cancelled" ? CANCELLED : `${ERROR_PREFIX} ${oneLine(error ?? "failed")}`;
     this.terminal = { id: this.nextId++, bytes: encodeSse(this.nextId - 1, marker) };
     for (const listener of this.listeners) listener(this.terminal, true);
     this.listeners.clear();
+  }
+
+  /** Who and what, for audit records written outside the job's own context. */
+  auditFields(): Record<string, unknown> {
+    return { job_id: this.id, correlation_id: this.correlationId, operation: this.operation.operation, ...(this.actorToken ? { actor_token: this.actorToken } : {}) };
   }
 
   get finished(): boolean {

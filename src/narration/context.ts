@@ -9,6 +9,8 @@ import type { JobEvent } from "../protocol/events.ts";
 export interface NarrationContext {
   jobId: string;
   correlationId: string;
+  /** Fingerprint of the token that asked for the job (audit records carry it). */
+  actorToken?: string;
   /** Where this job's events go: its event log. */
   emit: (event: JobEvent) => void;
 }

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { fingerprint } from "../../src/security/api-token.ts";
 
 describe("compiled rbee: the audit log", () => {
   let home: ReturnType<typeof tempHome>;
@@ -22,10 +23,16 @@ describe("compiled rbee: the audit log", () => {
     home.cleanup();
   });
 
-  it("records auth, jobs and model events, each chained to the one before", async () => {
+  it("records auth, jobs and model events, each chained to the one before, with who asked and the job's correlation id", async () => {
     const records = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const events = records.map((r) => r.event);
-    expect(events).toEqual(expect.arrayContaining(["auth_success", "auth_failure", "job_created", "job_finished", "model_download"]));
+    expect(events).toEqual(expect.arrayContaining(["auth_failure", "job_created", "job_finished", "model_download"]));
+    // Reads (status) are not audited, like GETs; the demo model's job is, from start to end.
+    const download = records.find((r) => r.event === "model_download");
+    const who = { job_id: download.job_id, correlation_id: expect.any(String), actor_token: fingerprint("audit-test-token") };
+    expect(records.filter((r) => r.job_id === download.job_id).map((r) => r.event)).toEqual(["job_created", "model_download", "job_finished"]);
+    for (const r of records.filter((r) => r.job_id === download.job_id)) expect(r).toMatchObject(who);
+    expect(records.find((r) => r.event === "auth_failure")).toMatchObject({ code: "INVALID_API_KEY", source: "127.0.0.1", actor_token: fingerprint("wrong") });
     for (let i = 1; i < records.length; i++) expect(records[i].prev).toBe(records[i - 1].hash);
     const verify = await runRbee(["audit", "verify"], { RBEE_HOME: home.home });
     expect(verify.code).toBe(0);
@@ -42,10 +49,12 @@ describe("compiled rbee: the audit log", () => {
     writeFileSync(log, `${edited.join("\n")}\n`);
     const tampered = await runRbee(["audit", "verify"], { RBEE_HOME: home.home });
     expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toMatch(/TAMPERED: line 3 .* changed after it was written/);
+    expect(tampered.stdout).toMatch(/TAMPERED: 1 problem/);
+    expect(tampered.stdout).toMatch(/audit\.log line 3: the record was changed after it was written/);
 
     writeFileSync(log, `${lines.filter((_, i) => i !== 1).join("\n")}\n`);
     const missing = await runRbee(["audit", "verify", "--json"], { RBEE_HOME: home.home });
-    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, line: 2 });
+    // The chain breaks at line 2, and the seal counts one record more than the file holds.
+    expect(JSON.parse(missing.stdout)).toMatchObject({ ok: false, line: 2, missing: 1 });
   });
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { App } from "../../tui/app.tsx";
 import { initialUi, type UiState } from "../../tui/ui-state.ts";
 import { fixedStore, NOW } from "./fixtures.ts";
+import { auditWarning } from "../../tui/store.ts";
 import { plain, waitFor } from "./helpers.ts";
 
 const SIZE = { columns: 80, rows: 24 };
@@ -32,6 +33,16 @@ describe("dashboard views on fixed data (80×24)", () => {
     expect(header).toContain("workers 2");
     // Two user jobs run; the worker_list read is not counted.
     expect(header).toContain("running 2");
+  });
+
+  it("a queen that cannot write its audit log: the header warns, the line under it says what and why", () => {
+    const store = fixedStore();
+    store.update({ auditWarning: auditWarning({ enabled: true, failure_action: "continue", failing: true, failed_writes: 3, error: "ENOSPC" }) });
+    const app = render(<App store={store} size={SIZE} now={NOW} initialUi={show("hives")} />);
+    const [header, tabs] = plain(app.lastFrame()).split("\n");
+    expect(header).toContain("● connected  ⚠ audit log failing");
+    expect(tabs).toContain("audit: ENOSPC ×3, changes unrecorded");
+    expect(auditWarning({ enabled: true, failing: false, failed_writes: 3 })).toBeUndefined();
   });
 
   it("hives view: one row per hive with state and worker count", () => {

@@ -25,6 +25,8 @@ export function Header({ state, width, now }: { state: DashboardState; width: nu
           {" "}
           {conn.dot} {conn.text}
         </Text>
+        {/* Before the counts, so a narrow terminal still shows it (the tabs line says more). */}
+        {state.auditWarning ? <Text color="red" bold>{"  "}⚠ audit log failing</Text> : null}
         <Text>
           {"  "}hives {online}/{state.hives.length}
           {"  "}workers {workers}

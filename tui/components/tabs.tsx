@@ -5,10 +5,11 @@ import { VIEWS } from "../views/index.ts";
 
 const NOTICE_MS = 6_000;
 
-/** The view tabs (1-4), then the latest notice or, while disconnected, why. */
+/** The view tabs (1-4), then the latest notice or, while disconnected, why; else a failing audit log. */
 export function Tabs({ view, state, width, now }: { view: ViewName; state: DashboardState; width: number; now: number }) {
   const notice = state.notice && now - state.notice.at < NOTICE_MS ? state.notice : undefined;
-  const message = state.connection === "disconnected" ? { text: state.error ?? "", level: "error" as const } : notice;
+  const audit = state.auditWarning ? { text: state.auditWarning, level: "error" as const } : undefined;
+  const message = state.connection === "disconnected" ? { text: state.error ?? "", level: "error" as const } : (notice ?? audit);
   return (
     <Box width={width} height={1} overflow="hidden">
       <Text wrap="truncate">
