@@ -21,11 +21,53 @@ export interface InferenceDone {
   finish_reason: string;
 }
 
+/** The worker a request goes to, and how long it may stay silent before it counts as hung. */
+export interface WorkerTarget {
+  workerId: string;
+  url: string;
+  token: string;
+  stallMs: number;
+}
+
 /**
  * Sends one inference to a worker and relays its tokens as they arrive. Aborting the
- * signal closes the connection, which makes the worker stop and free the slot.
+ * signal closes the connection, which makes the worker stop and free the slot. A worker
+ * that sends no byte for `stallMs` (it pings while it prefills, then sends tokens) fails
+ * the request with WORKER_HUNG naming it.
  */
-export async function streamFromWorker(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+export async function streamFromWorker(target: WorkerTarget, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+  const { url, token } = target;
+  const watchdog = stallWatchdog(target);
+  try {
+    return await relay(url, token, body, onToken, AbortSignal.any([signal, watchdog.signal]), watchdog, deadline);
+  } catch (err) {
+    if (watchdog.signal.aborted && !signal.aborted) throw watchdog.signal.reason;
+    throw err;
+  } finally {
+    watchdog.stop();
+  }
+}
+
+function stallWatchdog({ workerId, stallMs }: WorkerTarget) {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(hungError(workerId, stallMs)), stallMs);
+  };
+  arm();
+  return { signal: controller.signal, arm, stop: () => clearTimeout(timer) };
+}
+
+export const hungError = (workerId: string, stallMs: number) =>
+  new RbeeError(
+    "WORKER_HUNG",
+    `worker ${workerId} sent nothing for ${stallMs / 1000} s: declared hung and restarted by its policy`,
+    "Run the request again. For a model this slow, raise the stall timeout (rbee serve --worker-stall-timeout).",
+    504,
+  );
+
+async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, watchdog: { arm: () => void }, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
@@ -40,7 +82,9 @@ export async function streamFromWorker(url: string, token: string, body: Inferen
     throw new RbeeError("WORKER_ERROR", `the worker answered HTTP ${res.status}`, undefined, 502);
   }
   try {
-    for await (const msg of readSse(res.body!)) {
+    // Any byte (a token, a prefill ping) proves the worker alive.
+    const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.arm(), out.enqueue(chunk)) }));
+    for await (const msg of readSse(watched)) {
       if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
       else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;
       else if (msg.event === "error") {

@@ -14,6 +14,7 @@ export interface PlanContext {
   env?: NodeJS.ProcessEnv;
   createDemo?: CreateDemo;
   retryDelayMs?: number;
+  stallMs?: number;
 }
 
 /** A source resolved to the id it gets and the way its file reaches `dest`. */
@@ -74,7 +75,7 @@ function plan(source: ModelSource, fileName: string, transfer: ModelPlan["transf
 }
 
 function remoteOptions(ctx: PlanContext, signal: AbortSignal, label: string, headers: Record<string, string>) {
-  return { signal, label, headers, fetchImpl: ctx.fetchImpl, checkHead: checkGgufHead(label), retryDelayMs: ctx.retryDelayMs };
+  return { signal, label, headers, fetchImpl: ctx.fetchImpl, checkHead: checkGgufHead(label), retryDelayMs: ctx.retryDelayMs, stallMs: ctx.stallMs };
 }
 
 async function writeDemo(createDemo: CreateDemo, dest: string, signal: AbortSignal): Promise<DownloadResult> {

@@ -21,6 +21,8 @@ export interface ModelServiceOptions {
   createDemo?: CreateDemo;
   /** First pause before retrying a dropped download (tests shorten it). */
   retryDelayMs?: number;
+  /** A download that receives nothing for this long retries, resuming (default 30 s). */
+  stallMs?: number;
 }
 
 /** One transfer shared by every caller asking for the same model at the same time. */

@@ -78,14 +78,23 @@ function parseUrl(s: string): ModelSource {
   } catch {
     throw invalid(`"${s}" is not a valid URL`);
   }
-  // Credentials in a URL would end up in the catalog and in logs.
-  if (url.username || url.password) throw invalid("the URL must not contain a user name or password");
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    throw invalid(`plain http is only allowed for this machine (localhost); use https:// for ${url.hostname}`);
-  }
+  const problem = remoteUrlProblem(url);
+  if (problem) throw invalid(problem);
   const file = decodeURIComponent(basename(url.pathname));
   if (!file.toLowerCase().endsWith(".gguf")) throw invalid(`the URL must name a .gguf file, not "${file || url.pathname}"`);
   return { kind: "url", url: url.href, file };
+}
+
+/**
+ * What is wrong with fetching from `url`, if anything: the rule for a source and for every
+ * redirect it leads to. Plain http only for this machine (anyone on the way could swap the
+ * model); no credentials (they would end up in the catalog and in logs).
+ */
+export function remoteUrlProblem(url: URL): string | undefined {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "only https:// (or http:// to this machine) is allowed";
+  if (url.username || url.password) return "the URL must not contain a user name or password";
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) return `plain http is only allowed for this machine (localhost); use https:// for ${url.hostname}`;
+  return undefined;
 }
 
 export function isLoopbackHost(hostname: string): boolean {
