@@ -57,7 +57,7 @@ type Watchdog = ReturnType<typeof stallWatchdog>;
  * verified file; a cancelled or failed transfer leaves the part file to resume from.
  */
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
   const retries = opts.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -177,7 +177,8 @@ async function writeBody(
   opts: DownloadOptions,
   watchdog: Watchdog,
 ): Promise<number> {
-  const file = await open(part, start > 0 ? "r+" : "w");
+  const file = await open(part, start > 0 ? "r+" : "w", 0o600);
+  await file.chmod(0o600);
   let position = start;
   let head: Uint8Array | undefined = start === 0 && opts.checkHead ? new Uint8Array(0) : undefined;
   try {

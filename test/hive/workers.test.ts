@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { importDir } from "../../src/model/model-folders.ts";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
@@ -85,7 +86,8 @@ describe("hive workers on the real engine", () => {
   it("a corrupt GGUF fails to load with a clear error, and the hive keeps serving", async () => {
     // given a model whose header is valid but whose tensor data is cut short
     const demo = (await t.run({ operation: "model_get", model: "demo-tiny" })).result as { path: string };
-    const corrupt = join(t.home, "corrupt.gguf");
+    mkdirSync(importDir(), { recursive: true });
+    const corrupt = join(importDir(), "corrupt.gguf");
     const bytes = readFileSync(demo.path);
     writeFileSync(corrupt, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     const added = await t.run({ operation: "model_download", model: corrupt });
