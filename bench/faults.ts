@@ -11,6 +11,7 @@ import type { WorkerInfo } from "../src/hive/worker-process.ts";
 import type { HiveEntry } from "../src/queen/hive-directory.ts";
 import { badBodies } from "./fault-bodies.ts";
 import { spawnDaemon, type BenchDaemon } from "./bench-daemon.ts";
+import { sigstopWorkerMidStream, stalledDownload } from "./fault-stalls.ts";
 
 const TOKEN = "fault-suite-token";
 const rows: [string, string, string][] = [];
@@ -156,6 +157,11 @@ try {
     }
   }
   row("routes without / with a wrong token → 401", `${refused}/${(routes.length - 1) * 2} refused, /health ${healthOpen ? "open" : "closed"}`, "all but /health");
+
+  // 7. things that hang: a stopped worker, a silent download source
+  const stallContext = { token: TOKEN, home: () => (tmpHomes.push(home()), tmpHomes.at(-1)!), daemons, row };
+  await sigstopWorkerMidStream(stallContext);
+  await stalledDownload(stallContext);
 } finally {
   for (const d of daemons) d.stop();
   await Promise.all(daemons.map((d) => d.proc.exited));

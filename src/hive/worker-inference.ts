@@ -1,6 +1,7 @@
 import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
 import { deadlineHeaders } from "../jobs/deadline.ts";
+import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
 
 export interface InferenceBody {
   prompt?: string;
@@ -36,27 +37,16 @@ export interface WorkerTarget {
  * the request with WORKER_HUNG naming it.
  */
 export async function streamFromWorker(target: WorkerTarget, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
-  const { url, token } = target;
-  const watchdog = stallWatchdog(target);
+  const { url, token, workerId, stallMs } = target;
+  const watchdog = stallWatchdog(stallMs, () => hungError(workerId, stallMs), signal);
   try {
-    return await relay(url, token, body, onToken, AbortSignal.any([signal, watchdog.signal]), watchdog, deadline);
+    return await relay(url, token, body, onToken, watchdog.signal, watchdog, deadline);
   } catch (err) {
-    if (watchdog.signal.aborted && !signal.aborted) throw watchdog.signal.reason;
+    if (watchdog.stalled() && !signal.aborted) throw watchdog.signal.reason;
     throw err;
   } finally {
     watchdog.stop();
   }
-}
-
-function stallWatchdog({ workerId, stallMs }: WorkerTarget) {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(hungError(workerId, stallMs)), stallMs);
-  };
-  arm();
-  return { signal: controller.signal, arm, stop: () => clearTimeout(timer) };
 }
 
 export const hungError = (workerId: string, stallMs: number) =>
@@ -67,7 +57,7 @@ export const hungError = (workerId: string, stallMs: number) =>
     504,
   );
 
-async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, watchdog: { arm: () => void }, deadline?: number): Promise<InferenceDone> {
+async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, watchdog: StallWatchdog, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
@@ -83,7 +73,7 @@ async function relay(url: string, token: string, body: InferenceBody, onToken: (
   }
   try {
     // Any byte (a token, a prefill ping) proves the worker alive.
-    const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.arm(), out.enqueue(chunk)) }));
+    const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.alive(), out.enqueue(chunk)) }));
     for await (const msg of readSse(watched)) {
       if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
       else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;

@@ -5,6 +5,7 @@ import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { abortError, displayUrl, gaveUp, interruptedError, isRetryable, stalledError, statusError, unreachableError } from "./download-errors.ts";
 import { remoteUrlProblem } from "./model-source.ts";
+import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
 import { ProgressNarrator } from "./progress.ts";
 
 export interface DownloadOptions {
@@ -36,20 +37,7 @@ const HEAD_BYTES = 16;
 const DEFAULT_STALL_MS = 30_000;
 const MAX_REDIRECTS = 10;
 
-/** Aborts an attempt that has received nothing for `ms`; `alive()` on every byte. */
-function stallWatchdog(url: string, ms: number, outer?: AbortSignal) {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const alive = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(stalledError(url, ms)), ms);
-  };
-  alive();
-  // The caller's cancel still wins: its reason is what an aborted attempt reports.
-  const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
-  return { signal, alive, stop: () => clearTimeout(timer) };
-}
-type Watchdog = ReturnType<typeof stallWatchdog>;
+
 
 /**
  * Streams `url` to `dest + ".part"`, resuming with an HTTP Range when a part file exists,
@@ -61,7 +49,9 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   const retries = opts.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
-    const watchdog = stallWatchdog(url, opts.stallMs ?? DEFAULT_STALL_MS, opts.signal);
+    const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+    // The caller's cancel still wins: its reason is what an aborted attempt reports.
+    const watchdog = stallWatchdog(stallMs, () => stalledError(url, stallMs), opts.signal);
     try {
       return await attemptDownload(url, dest, { ...opts, signal: watchdog.signal }, watchdog);
     } catch (err) {
@@ -77,7 +67,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   }
 }
 
-async function attemptDownload(url: string, dest: string, opts: DownloadOptions, watchdog: Watchdog): Promise<DownloadResult> {
+async function attemptDownload(url: string, dest: string, opts: DownloadOptions, watchdog: StallWatchdog): Promise<DownloadResult> {
   const part = `${dest}.part`;
   const label = opts.label ?? basename(dest);
   let offset = await fileSize(part);
@@ -175,7 +165,7 @@ async function writeBody(
   progress: ProgressNarrator,
   url: string,
   opts: DownloadOptions,
-  watchdog: Watchdog,
+  watchdog: StallWatchdog,
 ): Promise<number> {
   const file = await open(part, start > 0 ? "r+" : "w", 0o600);
   await file.chmod(0o600);
