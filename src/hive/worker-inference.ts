@@ -52,7 +52,7 @@ export async function streamFromWorker(target: WorkerTarget, body: InferenceBody
 export const hungError = (workerId: string, stallMs: number) =>
   new RbeeError(
     "WORKER_HUNG",
-    `worker ${workerId} sent nothing for ${stallMs / 1000} s: declared hung and restarted by its policy`,
+    `worker ${workerId} sent nothing for ${stallMs / 1000} s: declared hung and killed; its restart policy decides whether it comes back`,
     "Run the request again. For a model this slow, raise the stall timeout (rbee serve --worker-stall-timeout).",
     504,
   );
