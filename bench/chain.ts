@@ -101,7 +101,7 @@ async function viaQueen(queenUrl: string, model: string, seed: number): Promise<
 
 const procs: Subprocess[] = [];
 function spawnRbee(argv: string[], home: string, stdout: "pipe" | "ignore" = "ignore"): Subprocess<"ignore", "pipe" | "ignore", "inherit"> {
-  const proc = Bun.spawn(["bun", MAIN, ...argv], { stdin: "ignore", stdout, stderr: "inherit", env: { ...process.env, RBEE_HOME: home, RBEE_API_TOKEN: "" } });
+  const proc = Bun.spawn(["bun", MAIN, ...argv], { stdin: "ignore", stdout, stderr: "inherit", env: { ...process.env, RBEE_HOME: home, RBEE_API_TOKEN: "", RBEE_MODEL_FOLDERS: dir } });
   procs.push(proc);
   return proc;
 }

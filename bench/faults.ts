@@ -12,6 +12,7 @@ import type { HiveEntry } from "../src/queen/hive-directory.ts";
 import { badBodies } from "./fault-bodies.ts";
 import { spawnDaemon, type BenchDaemon } from "./bench-daemon.ts";
 import { writeLocalHiveToken } from "../src/ssh/hive-token.ts";
+import { sigstopWorkerMidStream, stalledDownload } from "./fault-stalls.ts";
 
 const TOKEN = "fault-suite-token";
 const rows: [string, string, string][] = [];
@@ -177,6 +178,11 @@ try {
 
   // 7. heartbeat impersonation: h2's token claims another hive at an attacker's URL
   row("heartbeat impersonation → refused, nothing routed", await impersonation(queen2.url, hiveTokens.h2), "403, 0 requests routed");
+
+  // 8. things that hang: a stopped worker, a silent download source
+  const stallContext = { token: TOKEN, home: () => (tmpHomes.push(home()), tmpHomes.at(-1)!), daemons, row };
+  await sigstopWorkerMidStream(stallContext);
+  await stalledDownload(stallContext);
 } finally {
   for (const d of daemons) d.stop();
   await Promise.all(daemons.map((d) => d.proc.exited));

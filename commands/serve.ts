@@ -20,6 +20,7 @@ export class ServeCommand extends RbeeCommand {
     examples: [
       ["Run the queen on the default port 7833", "$0 serve"],
       ["Run on another port", "$0 serve --port 9000"],
+      ["Declare a worker hung after 10 s without a token", "$0 serve --worker-stall-timeout 10s"],
       ["Run a hive that reports to a queen", "$0 serve --role hive --hive-id gpu1 --queen-url http://192.168.1.10:7833"],
     ],
   });
@@ -33,6 +34,12 @@ export class ServeCommand extends RbeeCommand {
   advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
   maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64; 0: none wait, a free slot still serves)", validator: t.isNumber() });
   pruneHivesAfter = Option.String("--prune-hives-after", { description: "queen: seconds an offline hive stays in `rbee hive list` before it is dropped (default 3600; 0 keeps it)", validator: t.isNumber() });
+  workerStallTimeout = Option.String("--worker-stall-timeout", {
+    description: "a worker that sends nothing this long mid-request is declared hung, killed and restarted by its policy (default 30s; RBEE_WORKER_STALL_TIMEOUT)",
+  });
+  downloadStallTimeout = Option.String("--download-stall-timeout", {
+    description: "a model download that receives nothing this long retries, resuming (default 30s; RBEE_DOWNLOAD_STALL_TIMEOUT)",
+  });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   async run(): Promise<number> {
@@ -44,13 +51,21 @@ export class ServeCommand extends RbeeCommand {
     if (this.workerSlots !== undefined && (!Number.isInteger(this.workerSlots) || this.workerSlots < 1 || this.workerSlots > 64)) throw new UsageError("--worker-slots must be a whole number from 1 to 64");
     if (this.pruneHivesAfter !== undefined && !(this.pruneHivesAfter >= 0)) throw new UsageError("--prune-hives-after must be a number of seconds ≥ 0");
     const scheduler = { ...(this.maxQueue !== undefined ? { maxQueue: this.maxQueue } : {}), ...(this.workerSlots !== undefined ? { spawnSlots: this.workerSlots } : {}) };
+    const { stallTimeouts, bodyTimeoutMs } = await import("../src/config/timeouts.ts");
+    let timeouts;
+    try {
+      timeouts = stallTimeouts({ worker: this.workerStallTimeout, download: this.downloadStallTimeout });
+      bodyTimeoutMs();
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     // Loaded on use: the daemons' code stays out of the keeper commands' start-up.
     const { startHiveDaemon } = await import("../src/hive/start-hive.ts");
     const { startQueen } = await import("../src/queen/start-queen.ts");
     const daemon =
       this.role === "hive"
-        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
+        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts })
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

@@ -11,8 +11,10 @@ export class ModelDownloadCommand extends QueenCommand {
     description: "download a GGUF model onto a hive (a progress bar shows on a terminal)",
     details: `
       Sources: \`hf:ORG/REPO\` (Hugging Face; a sensible quantization is picked), \`hf:ORG/REPO:FILE.gguf\`,
-      an \`https://…/FILE.gguf\` URL, a local path, or \`demo:tiny\` (the built-in demo model, made
-      locally with random weights: it runs, but produces gibberish).
+      an \`https://…/FILE.gguf\` URL, a file in the hive's model folders (its import folder
+      \`<data>/import\`, where a bare file name points, and the folders in RBEE_MODEL_FOLDERS or
+      \`model_folders\` in config.json), or \`demo:tiny\` (the built-in demo model, made locally with
+      random weights: it runs, but produces gibberish).
 
       Downloads resume after an interruption; a model already present is not fetched again.
     `,

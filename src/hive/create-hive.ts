@@ -6,11 +6,14 @@ import { writeDemoModel } from "../model/gguf-writer.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { hiveHandlers } from "./hive-handlers.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
+import { stallTimeouts, type StallTimeouts } from "../config/timeouts.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
 export interface HiveOptions {
   hiveId: string;
   restartPolicy?: RestartPolicy;
+  /** Stall timeouts; unset ones come from the environment / config.json (stallTimeouts()). */
+  timeouts?: Partial<StallTimeouts>;
 }
 
 export interface Hive {
@@ -25,8 +28,9 @@ export interface Hive {
 
 /** A hive's parts, shared by the standalone hive daemon and the queen's embedded one. */
 export function createHive(opts: HiveOptions): Hive {
-  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy);
-  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path) });
+  const timeouts = { ...stallTimeouts(), ...opts.timeouts };
+  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs);
+  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path), stallMs: timeouts.downloadStallMs });
   const routes = new Hono().get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }));
   return {
     hiveId: opts.hiveId,

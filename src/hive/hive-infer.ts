@@ -1,4 +1,5 @@
 import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
 import { emitToken } from "../narration/emit.ts";
 import type { OperationOf } from "../protocol/operations.ts";
 import type { ModelService } from "../model/model-service.ts";
@@ -25,7 +26,11 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;
   try {
-    const done = await streamFromWorker(worker.url!, worker.token, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal, deadline);
+    const target = { workerId: worker.spec.workerId, url: worker.url!, token: worker.token, stallMs: pool.stallMs };
+    const done = await streamFromWorker(target, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal, deadline).catch((err) => {
+      if (err instanceof RbeeError && err.code === "WORKER_HUNG") worker!.declareHung(pool.stallMs);
+      throw err;
+    });
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
     return { worker_id: worker.spec.workerId, model: op.model, ...done };
   } finally {

@@ -9,6 +9,17 @@ export interface RestartPolicy {
   windowMs: number;
 }
 
+/**
+ * Which exits bring a worker back (as Docker's restart policies): `on-failure` (the default) a
+ * crash, a kill or a hang, not a clean exit; `always` any exit it was not asked for; `never` none.
+ */
+export const RESTART_MODES = ["always", "on-failure", "never"] as const;
+export type RestartMode = (typeof RESTART_MODES)[number];
+
+export function shouldRestart(mode: RestartMode, failed: boolean): boolean {
+  return mode === "always" || (mode === "on-failure" && failed);
+}
+
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { baseMs: 1_000, maxMs: 60_000, maxRestarts: 3, windowMs: 10 * 60_000 };
 
 export type RestartDecision = { restart: true; delayMs: number; attempt: number } | { restart: false; reason: string };

@@ -6,6 +6,7 @@ import { createHive, type Hive } from "./create-hive.ts";
 import { startHeartbeat } from "./heartbeat.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
+import type { StallTimeouts } from "../config/timeouts.ts";
 
 export interface HiveDaemonOptions {
   port: number;
@@ -16,6 +17,7 @@ export interface HiveDaemonOptions {
   /** The URL the queen should use for this hive (default: from bind and port). */
   advertiseUrl?: string;
   restartPolicy?: RestartPolicy;
+  timeouts?: Partial<StallTimeouts>;
 }
 
 export interface RunningHive extends RunningDaemon {
@@ -25,7 +27,7 @@ export interface RunningHive extends RunningDaemon {
 /** A hive on its own (`rbee serve --role hive`): what remote machines run. */
 export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   const registry = new JobRegistry();
-  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy });
+  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts });
   let stopBeats = () => {};
   let stopped = false;
   const daemon = startDaemon({

@@ -1,6 +1,7 @@
 import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
 import { deadlineHeaders } from "../jobs/deadline.ts";
+import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
 
 export interface InferenceBody {
   prompt?: string;
@@ -23,11 +24,42 @@ export interface InferenceDone {
   finish_reason: string;
 }
 
+/** The worker a request goes to, and how long it may stay silent before it counts as hung. */
+export interface WorkerTarget {
+  workerId: string;
+  url: string;
+  token: string;
+  stallMs: number;
+}
+
 /**
  * Sends one inference to a worker and relays its tokens as they arrive. Aborting the
- * signal closes the connection, which makes the worker stop and free the slot.
+ * signal closes the connection, which makes the worker stop and free the slot. A worker
+ * that sends no byte for `stallMs` (it pings while it prefills, then sends tokens) fails
+ * the request with WORKER_HUNG naming it.
  */
-export async function streamFromWorker(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+export async function streamFromWorker(target: WorkerTarget, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+  const { url, token, workerId, stallMs } = target;
+  const watchdog = stallWatchdog(stallMs, () => hungError(workerId, stallMs), signal);
+  try {
+    return await relay(url, token, body, onToken, watchdog.signal, watchdog, deadline);
+  } catch (err) {
+    if (watchdog.stalled() && !signal.aborted) throw watchdog.signal.reason;
+    throw err;
+  } finally {
+    watchdog.stop();
+  }
+}
+
+export const hungError = (workerId: string, stallMs: number) =>
+  new RbeeError(
+    "WORKER_HUNG",
+    `worker ${workerId} sent nothing for ${stallMs / 1000} s: declared hung and killed; its restart policy decides whether it comes back`,
+    "Run the request again. For a model this slow, raise the stall timeout (rbee serve --worker-stall-timeout).",
+    504,
+  );
+
+async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, watchdog: StallWatchdog, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
@@ -42,7 +74,9 @@ export async function streamFromWorker(url: string, token: string, body: Inferen
     throw new RbeeError("WORKER_ERROR", `the worker answered HTTP ${res.status}`, undefined, 502);
   }
   try {
-    for await (const msg of readSse(res.body!)) {
+    // Any byte (a token, a prefill ping) proves the worker alive.
+    const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.alive(), out.enqueue(chunk)) }));
+    for await (const msg of readSse(watched)) {
       if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
       else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;
       else if (msg.event === "error") {

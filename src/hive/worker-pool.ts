@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import type { RestartPolicy } from "./restart-policy.ts";
+import type { RestartMode, RestartPolicy } from "./restart-policy.ts";
 import { WorkerProcess, type WorkerInfo } from "./worker-process.ts";
 
 export interface SpawnRequest {
@@ -9,6 +9,7 @@ export interface SpawnRequest {
   modelPath: string;
   device: string;
   slots: number;
+  restart?: RestartMode;
 }
 
 /** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */
@@ -18,6 +19,8 @@ export class WorkerPool {
   constructor(
     readonly hiveId: string,
     private readonly policy?: RestartPolicy,
+    /** A worker that sends nothing for this long mid-request is declared hung. */
+    readonly stallMs = 30_000,
   ) {}
 
   async spawn(req: SpawnRequest): Promise<WorkerProcess> {

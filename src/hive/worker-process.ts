@@ -5,7 +5,7 @@ import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { selfCommand } from "../lifecycle/self-command.ts";
 import { audit } from "../security/audit-log.ts";
-import { RestartTracker, type RestartPolicy } from "./restart-policy.ts";
+import { RestartTracker, shouldRestart, type RestartMode, type RestartPolicy } from "./restart-policy.ts";
 import { workerEnv } from "./worker-env.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
@@ -17,6 +17,8 @@ export interface WorkerSpec {
   modelPath: string;
   device: string;
   slots: number;
+  /** Which exits bring it back; on-failure by default. */
+  restart?: RestartMode;
 }
 
 export interface WorkerInfo {
@@ -33,6 +35,7 @@ export interface WorkerInfo {
   rss_bytes?: number;
   uptime_s?: number;
   restarts: number;
+  restart_policy?: RestartMode;
   load_ms?: number;
   error?: string;
 }
@@ -61,6 +64,8 @@ export class WorkerProcess {
   private readonly tracker: RestartTracker;
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private restartTimer?: ReturnType<typeof setTimeout>;
+  /** Set when the hive killed it for sending nothing: its exit is a failure, whatever the code. */
+  private hung = false;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -84,6 +89,7 @@ export class WorkerProcess {
     const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: workerEnv(this.token), extendEnv: false });
     this.child = child;
     this.exited = false;
+    this.hung = false;
     this.pid = child.pid;
     this.startedAt = Date.now();
     audit(this.tracker.count ? "worker_restart" : "worker_spawn", { worker_id: workerId, model: modelId, device, pid: child.pid });
@@ -159,9 +165,18 @@ export class WorkerProcess {
       if (this.state !== "failed") this.state = "stopped";
       return;
     }
-    const wasReady = this.state === "ready";
+    const wasReady = this.state === "ready" || this.hung;
     this.settleReady(new RbeeError("WORKER_EXITED", `worker ${this.spec.workerId} exited (${how}) while loading`));
     if (!wasReady) return;
+    const mode = this.restartMode;
+    const failed = this.hung || signal !== undefined || code !== 0;
+    if (!shouldRestart(mode, failed)) {
+      audit("worker_crash", { worker_id: this.spec.workerId, how, restart: false });
+      this.state = failed ? "failed" : "stopped";
+      this.error = failed ? `${this.hung ? "hung" : `exited (${how})`}; restart policy ${mode}: not restarting` : undefined;
+      narrate("worker_not_restarted", `worker ${this.spec.workerId} exited (${how}); restart policy ${mode}: not restarting it`, { level: failed ? "error" : "info", worker_id: this.spec.workerId });
+      return;
+    }
     const decision = this.tracker.onCrash();
     audit("worker_crash", { worker_id: this.spec.workerId, how, restart: decision.restart });
     if (!decision.restart) {
@@ -188,7 +203,7 @@ export class WorkerProcess {
     }
     child.kill("SIGTERM");
     const killer = setTimeout(() => {
-      narrate("worker_kill", `worker ${this.spec.workerId} ignored SIGTERM for ${STOP_GRACE_MS / 1000} s: killing it`, { level: "warn", worker_id: this.spec.workerId });
+      narrate("worker_kill", `worker ${this.spec.workerId} ignored SIGTERM for ${STOP_GRACE_MS / 1000} s: killing it (pid ${child.pid}, SIGKILL)`, { level: "warn", worker_id: this.spec.workerId, pid: child.pid, signal: "SIGKILL" });
       child.kill("SIGKILL");
       audit("worker_killed", { worker_id: this.spec.workerId, pid: child.pid, signal: "SIGKILL", after_ms: STOP_GRACE_MS });
     }, STOP_GRACE_MS);
@@ -197,6 +212,30 @@ export class WorkerProcess {
     this.state = "stopped";
     audit("worker_stop", { worker_id: this.spec.workerId });
     narrate("worker_stopped", `worker ${this.spec.workerId} stopped`, { worker_id: this.spec.workerId });
+  }
+
+  /**
+   * Called when a request got nothing from this worker for `stallMs`: it is hung (stopped,
+   * deadlocked, stuck in native code). It leaves `ready` at once, so nothing more is sent to
+   * it, and is killed; its restart policy decides whether it comes back.
+   */
+  declareHung(stallMs: number): void {
+    if (this.state !== "ready" || this.exited || !this.child) return;
+    this.hung = true;
+    this.state = "restarting";
+    this.error = `hung: sent nothing for ${stallMs / 1000} s`;
+    audit("worker_hung", { worker_id: this.spec.workerId, pid: this.pid, stall_ms: stallMs });
+    narrate("worker_hung", `worker ${this.spec.workerId} sent nothing for ${stallMs / 1000} s: declared hung, killing it (pid ${this.pid}, SIGKILL)`, {
+      level: "error",
+      worker_id: this.spec.workerId,
+      pid: this.pid,
+      signal: "SIGKILL",
+    });
+    this.child.kill("SIGKILL");
+  }
+
+  get restartMode(): RestartMode {
+    return this.spec.restart ?? "on-failure";
   }
 
   get restarts(): number {
@@ -213,6 +252,7 @@ export class WorkerProcess {
       slots: this.spec.slots,
       busy: this.busy,
       restarts: this.restarts,
+      restart_policy: this.restartMode,
       ...(this.pid && this.state !== "stopped" ? { pid: this.pid, rss_bytes: rssOf(this.pid) } : {}),
       ...(this.port ? { port: this.port, url: this.url } : {}),
       ...(this.startedAt && this.state !== "stopped" ? { uptime_s: Math.round((Date.now() - this.startedAt) / 1000) } : {}),

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
 import { RbeeError } from "../protocol/errors.ts";
+import { bodyTimeoutMs } from "../config/timeouts.ts";
 
 /**
  * RFC 6750: every 401 names the scheme it wants, and says whether a token came and was wrong
@@ -24,6 +25,8 @@ export function errorResponse(c: Context, err: unknown): Response {
   // Busy, not broken: tell the client when to come back.
   if (error.status === 503) c.header("retry-after", "1");
   for (const [name, value] of Object.entries(challengeHeaders(error))) c.header(name, value);
+  // The rest of a body that timed out is not worth waiting for on this connection.
+  if (error.status === 408) c.header("connection", "close");
   return c.json(error.toBody(), error.status as 400);
 }
 
@@ -39,9 +42,26 @@ export function describeZodError(error: ZodError): string {
     .join("; ");
 }
 
-/** Reads a JSON body, answering clear errors for missing or malformed JSON. */
+/**
+ * The request body as text; 408 BODY_TIMEOUT when it has not all arrived within the body
+ * timeout (RBEE_BODY_TIMEOUT, default 10 s): a client that sends headers and then trickles
+ * the body must not hold a request, and its memory, forever.
+ */
+export async function readBodyText(c: Context, timeoutMs = bodyTimeoutMs()): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RbeeError("BODY_TIMEOUT", `the request body did not arrive within ${timeoutMs / 1000} s`, "Send the whole body at once.", 408)), timeoutMs);
+  });
+  try {
+    return await Promise.race([c.req.text(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads a JSON body, answering clear errors for missing, late or malformed JSON. */
 export async function readJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   if (!text.trim()) throw new RbeeError("EMPTY_BODY", "the request body is empty", "Send a JSON object.");
   try {
     return JSON.parse(text);

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { modelsDir } from "../config/paths.ts";
 import type { ModelRecord } from "./model-record.ts";
@@ -89,7 +89,12 @@ export function openCatalog(dir: string = modelsDir()): ModelCatalog {
   const dbPath = join(dir, "catalog.db");
   let catalog = open.get(dbPath);
   if (!catalog) {
-    mkdirSync(dir, { recursive: true });
+    // Private, like the audit log: the folder 0700, the database 0600 (SQLite gives its
+    // -wal and -shm files the database's mode). chmod too: the files may predate this rule.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    closeSync(openSync(dbPath, "a", 0o600));
+    chmodSync(dbPath, 0o600);
     catalog = new ModelCatalog(dbPath);
     open.set(dbPath, catalog);
   }

@@ -52,6 +52,18 @@ export function unreachableError(url: string, cause: unknown): RbeeError {
   return markRetryable(new RbeeError("DOWNLOAD_FAILED", `could not reach ${displayUrl(url)}: ${why}`, "check the network and the address, then try again", 502));
 }
 
+/** An attempt that received nothing for `ms`: worth another attempt, which resumes. */
+export function stalledError(url: string, ms: number): RbeeError {
+  return markRetryable(
+    new RbeeError("DOWNLOAD_STALLED", `${displayUrl(url)} sent nothing for ${ms / 1000} s`, "the server stalled; run the same command again later: it resumes where it stopped", 504),
+  );
+}
+
+/** The last attempt's error, saying that it was the last. */
+export function gaveUp(err: RbeeError, attempts: number): RbeeError {
+  return new RbeeError(err.code, `${err.message} (gave up after ${attempts} attempts)`, err.hint, err.status);
+}
+
 /** What an aborted transfer throws: the abort's own reason when it is one of ours (timeout, cancel). */
 export function abortError(signal: AbortSignal | undefined): RbeeError {
   if (signal?.reason instanceof RbeeError) return signal.reason;

@@ -3,7 +3,9 @@ import { mkdir, open, rename, stat, truncate, unlink } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import { abortError, displayUrl, interruptedError, isRetryable, statusError, unreachableError } from "./download-errors.ts";
+import { abortError, displayUrl, gaveUp, interruptedError, isRetryable, stalledError, statusError, unreachableError } from "./download-errors.ts";
+import { remoteUrlProblem } from "./model-source.ts";
+import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
 import { ProgressNarrator } from "./progress.ts";
 
 export interface DownloadOptions {
@@ -20,6 +22,8 @@ export interface DownloadOptions {
   /** Extra attempts after a dropped connection or a 5xx, each resuming (default 2). */
   retries?: number;
   retryDelayMs?: number;
+  /** An attempt that receives no byte for this long is dropped and retried, resuming (default 30 s). */
+  stallMs?: number;
 }
 
 export interface DownloadResult {
@@ -30,6 +34,10 @@ export interface DownloadResult {
 }
 
 const HEAD_BYTES = 16;
+const DEFAULT_STALL_MS = 30_000;
+const MAX_REDIRECTS = 10;
+
+
 
 /**
  * Streams `url` to `dest + ".part"`, resuming with an HTTP Range when a part file exists,
@@ -37,23 +45,29 @@ const HEAD_BYTES = 16;
  * verified file; a cancelled or failed transfer leaves the part file to resume from.
  */
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
   const retries = opts.retries ?? 2;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
+    const stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
+    // The caller's cancel still wins: its reason is what an aborted attempt reports.
+    const watchdog = stallWatchdog(stallMs, () => stalledError(url, stallMs), opts.signal);
     try {
-      return await attemptDownload(url, dest, opts);
+      return await attemptDownload(url, dest, { ...opts, signal: watchdog.signal }, watchdog);
     } catch (err) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
-      if (!isRetryable(err) || attempt >= retries) throw err;
+      if (!isRetryable(err)) throw err;
+      if (attempt >= retries) throw gaveUp(err as RbeeError, attempt + 1);
       const delay = (opts.retryDelayMs ?? 1000) * 2 ** attempt;
       narrate("download_retry", `${(err as Error).message}; trying again in ${(delay / 1000).toFixed(1)} s`, { level: "warn", attempt: attempt + 1, retries });
       await sleep(delay, opts.signal);
+    } finally {
+      watchdog.stop();
     }
   }
 }
 
-async function attemptDownload(url: string, dest: string, opts: DownloadOptions): Promise<DownloadResult> {
+async function attemptDownload(url: string, dest: string, opts: DownloadOptions, watchdog: StallWatchdog): Promise<DownloadResult> {
   const part = `${dest}.part`;
   const label = opts.label ?? basename(dest);
   let offset = await fileSize(part);
@@ -66,9 +80,10 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions)
     // Asked for bytes past the end: either the part is already complete or it is stale.
     const complete = parseContentRange(res.headers.get("content-range"))?.total === offset;
     await res.body?.cancel();
+    watchdog.stop();
     if (complete) return finish(part, dest, label, offset, offset, await hashFile(part, offset), opts);
     await restartPart(part);
-    return attemptDownload(url, dest, opts);
+    return attemptDownload(url, dest, opts, watchdog);
   }
   if (!res.ok) {
     await res.body?.cancel();
@@ -82,7 +97,7 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions)
       await res.body?.cancel();
       if (offset === 0) throw new RbeeError("DOWNLOAD_FAILED", `${displayUrl(url)} answered a partial response nobody asked for`, "try again later, or use another source", 502);
       await restartPart(part);
-      return attemptDownload(url, dest, opts);
+      return attemptDownload(url, dest, opts, watchdog);
     }
     total = range.total;
   } else {
@@ -96,23 +111,49 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions)
   }
   total ??= opts.expectedSize;
 
+  // Hashing what is already on disk is our own work, not the server's silence.
+  watchdog.stop();
   const hasher = start > 0 ? await hashFile(part, start) : new Bun.CryptoHasher("sha256");
+  watchdog.alive();
   const progress = new ProgressNarrator(label, start, total);
   progress.start();
-  const written = await writeBody(res, part, start, total, hasher, progress, url, opts);
+  const written = await writeBody(res, part, start, total, hasher, progress, url, opts, watchdog);
   return finish(part, dest, label, start, written, hasher, opts, progress);
 }
 
+/**
+ * GET with redirects followed by hand, so that every hop obeys the rule the source itself
+ * obeyed (https, or http to this machine only) and no header with a secret reaches another host.
+ */
 async function request(url: string, offset: number, opts: DownloadOptions): Promise<Response> {
   // Byte ranges must count bytes of the file itself, never of a compressed body.
   const headers: Record<string, string> = { "Accept-Encoding": "identity", ...opts.headers };
   if (offset > 0) headers.Range = `bytes=${offset}-`;
-  try {
-    return await (opts.fetchImpl ?? fetch)(url, { headers, signal: opts.signal, redirect: "follow" });
-  } catch (err) {
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    throw unreachableError(url, err);
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    let res: Response;
+    try {
+      const sameOrigin = new URL(current).origin === origin;
+      res = await (opts.fetchImpl ?? fetch)(current, { headers: sameOrigin ? headers : withoutSecrets(headers), signal: opts.signal, redirect: "manual" });
+    } catch (err) {
+      if (opts.signal?.aborted) throw abortError(opts.signal);
+      throw unreachableError(current, err);
+    }
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return res;
+    await res.body?.cancel();
+    if (hop >= MAX_REDIRECTS) throw new RbeeError("DOWNLOAD_FAILED", `${displayUrl(url)} redirected more than ${MAX_REDIRECTS} times`, "check the source; it may be misconfigured", 502);
+    const next = new URL(location, current);
+    const problem = remoteUrlProblem(next);
+    if (problem) throw new RbeeError("UNSAFE_REDIRECT", `${displayUrl(current)} redirected to ${next.protocol}//${next.host}, which is refused: ${problem}`, "use a source that stays on https", 502);
+    current = next.href;
   }
+}
+
+/** Headers fit to send to another host than the source's: no credentials, no cookies. */
+function withoutSecrets(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !/^(authorization|cookie|proxy-authorization)$/i.test(k)));
 }
 
 async function writeBody(
@@ -124,12 +165,15 @@ async function writeBody(
   progress: ProgressNarrator,
   url: string,
   opts: DownloadOptions,
+  watchdog: StallWatchdog,
 ): Promise<number> {
-  const file = await open(part, start > 0 ? "r+" : "w");
+  const file = await open(part, start > 0 ? "r+" : "w", 0o600);
+  await file.chmod(0o600);
   let position = start;
   let head: Uint8Array | undefined = start === 0 && opts.checkHead ? new Uint8Array(0) : undefined;
   try {
     for await (const chunk of res.body ?? []) {
+      watchdog.alive();
       if (head) {
         head = concat(head, chunk.subarray(0, HEAD_BYTES - head.length));
         if (head.length >= HEAD_BYTES) head = checkHead(opts, head);

@@ -15,7 +15,7 @@ export async function copyIntoPlace(src: string, dest: string, opts: { signal?: 
   const progress = new ProgressNarrator(opts.label ?? basename(src), 0, total);
   progress.start("copying");
   const hasher = new Bun.CryptoHasher("sha256");
-  const out = await open(tmp, "w");
+  const out = await open(tmp, "w", 0o600);
   let position = 0;
   try {
     for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20 })) {

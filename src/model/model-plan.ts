@@ -1,4 +1,4 @@
-import { readFile, rename, unlink } from "node:fs/promises";
+import { chmod, readFile, rename, unlink } from "node:fs/promises";
 import { RbeeError } from "../protocol/errors.ts";
 import { downloadFile, type DownloadResult } from "./download.ts";
 import { hfFileUrl, hfHeaders, resolveHfFile } from "./hf-resolve.ts";
@@ -14,6 +14,7 @@ export interface PlanContext {
   env?: NodeJS.ProcessEnv;
   createDemo?: CreateDemo;
   retryDelayMs?: number;
+  stallMs?: number;
 }
 
 /** A source resolved to the id it gets and the way its file reaches `dest`. */
@@ -26,16 +27,22 @@ export interface ModelPlan {
 
 const GGUF_MAGIC = "GGUF";
 
-/** Fails a download on its first bytes when they are not a GGUF file (an HTML page, a zip …). */
+/**
+ * Fails a download on its first bytes when they are not a GGUF file (an HTML page, a zip …).
+ * The message never shows those bytes: they may be the start of a file nobody should read.
+ */
 export function checkGgufHead(label: string) {
   return (head: Uint8Array) => {
     const magic = new TextDecoder("latin1").decode(head.subarray(0, 4));
     if (magic !== GGUF_MAGIC) {
-      const shown = JSON.stringify(magic.replace(/[^\x20-\x7e]/g, "."));
-      throw new RbeeError("NOT_GGUF", `${label} is not a GGUF file (it starts with ${shown}, not "GGUF")`, "rbee runs GGUF models: point at a .gguf file", 422);
+      const page = /^\s*</.test(new TextDecoder("latin1").decode(head)) ? "; it looks like a web page" : "";
+      throw new RbeeError("NOT_GGUF", `${safeLabel(label)} is not a GGUF file (it does not start with the GGUF magic${page})`, "rbee runs GGUF models: point at a .gguf file", 422);
     }
   };
 }
+
+/** A file name fit for messages and narration: only letters, digits, '.', '_', '-'. */
+const safeLabel = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "-").slice(0, 128);
 
 export async function planDownload(source: ModelSource, ctx: PlanContext): Promise<ModelPlan> {
   switch (source.kind) {
@@ -57,9 +64,10 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
       // never touches the user's original, and moving or editing the original never
       // breaks a worker that has it loaded.
       return plan(source, sourceFileName(source)!, async (dest, signal) => {
+        const label = safeLabel(sourceFileName(source)!);
         // Looked at before copying: a wrong multi-gigabyte file should fail in a millisecond.
-        checkGgufHead(sourceFileName(source)!)(new Uint8Array(await Bun.file(source.path).slice(0, 16).arrayBuffer()));
-        return copyIntoPlace(source.path, dest, { signal });
+        checkGgufHead(label)(new Uint8Array(await Bun.file(source.path).slice(0, 16).arrayBuffer()));
+        return copyIntoPlace(source.path, dest, { signal, label });
       });
     case "demo": {
       const createDemo = ctx.createDemo;
@@ -74,7 +82,7 @@ function plan(source: ModelSource, fileName: string, transfer: ModelPlan["transf
 }
 
 function remoteOptions(ctx: PlanContext, signal: AbortSignal, label: string, headers: Record<string, string>) {
-  return { signal, label, headers, fetchImpl: ctx.fetchImpl, checkHead: checkGgufHead(label), retryDelayMs: ctx.retryDelayMs };
+  return { signal, label, headers, fetchImpl: ctx.fetchImpl, checkHead: checkGgufHead(label), retryDelayMs: ctx.retryDelayMs, stallMs: ctx.stallMs };
 }
 
 async function writeDemo(createDemo: CreateDemo, dest: string, signal: AbortSignal): Promise<DownloadResult> {
@@ -83,6 +91,7 @@ async function writeDemo(createDemo: CreateDemo, dest: string, signal: AbortSign
     await createDemo(tmp, signal);
     const bytes = await readFile(tmp);
     const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+    await chmod(tmp, 0o600);
     await rename(tmp, dest);
     return { size_bytes: bytes.length, sha256, resumed_from: 0 };
   } catch (err) {

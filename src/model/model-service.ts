@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { unlink } from "node:fs/promises";
-import { join, relative, isAbsolute } from "node:path";
+import { join } from "node:path";
 import { modelsDir } from "../config/paths.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
@@ -11,6 +11,7 @@ import { planDownload, type CreateDemo, type ModelPlan } from "./model-plan.ts";
 import type { ModelRecord } from "./model-record.ts";
 import { formatModelSource, modelIdFromFileName, parseModelSource, sourceFileName, validateModelId, type ModelSource } from "./model-source.ts";
 import { formatBytes } from "./progress.ts";
+import { allowedModelFolders, isInside } from "./model-folders.ts";
 
 export interface ModelServiceOptions {
   /** The models folder; modelsDir() by default. */
@@ -21,6 +22,10 @@ export interface ModelServiceOptions {
   createDemo?: CreateDemo;
   /** First pause before retrying a dropped download (tests shorten it). */
   retryDelayMs?: number;
+  /** A download that receives nothing for this long retries, resuming (default 30 s). */
+  stallMs?: number;
+  /** Folders local model files may come from; allowedModelFolders() by default. */
+  folders?: string[];
 }
 
 /** One transfer shared by every caller asking for the same model at the same time. */
@@ -59,7 +64,7 @@ export class ModelService {
    * transfer when no other caller still waits for it.
    */
   async download(input: string, opts: { signal?: AbortSignal } = {}): Promise<ModelRecord> {
-    const source = parseModelSource(input);
+    const source = parseModelSource(input, this.options.folders ?? allowedModelFolders(this.options.env));
     // Answer from the catalog before planning: no network, no generator needed.
     const known = this.knownFor(source);
     if (known) return this.alreadyPresent(known);
@@ -186,11 +191,6 @@ function waitFor(shared: InFlight, signal?: AbortSignal): Promise<ModelRecord> {
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {

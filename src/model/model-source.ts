@@ -1,7 +1,6 @@
-import { statSync } from "node:fs";
-import { homedir } from "node:os";
-import { basename, resolve } from "node:path";
+import { basename } from "node:path";
 import { RbeeError } from "../protocol/errors.ts";
+import { allowedModelFolders, resolveLocalModel } from "./model-folders.ts";
 
 /**
  * Where a model comes from. Parsed strictly up front so a bad string changes nothing and the
@@ -14,7 +13,7 @@ export type ModelSource =
   | { kind: "demo"; name: "tiny" };
 
 export const SOURCE_HINT =
-  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a path to a local .gguf file, demo:tiny";
+  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a .gguf file in the hive's model folders, demo:tiny";
 
 const MAX_SOURCE_LENGTH = 2048;
 // Hugging Face's own rules for repo names, minus anything that could walk out of a folder.
@@ -24,34 +23,39 @@ const FILE_PART = /^[A-Za-z0-9._-]{1,255}$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+/** Messages never quote the source: it is raw text from the network (markup, SQL, escapes). */
 function invalid(message: string): RbeeError {
   return new RbeeError("INVALID_MODEL_SOURCE", message, SOURCE_HINT);
 }
 
-export function parseModelSource(input: string, cwd = process.cwd()): ModelSource {
+/**
+ * Parses a source. A local path is resolved inside `folders` (relative names in the first,
+ * the import folder) and refused outside them.
+ */
+export function parseModelSource(input: string, folders: string[] = allowedModelFolders()): ModelSource {
   if (typeof input !== "string" || input.trim() === "") throw invalid("the model source is empty");
   if (input.length > MAX_SOURCE_LENGTH) throw invalid(`the model source is longer than ${MAX_SOURCE_LENGTH} characters`);
   if (CONTROL.test(input)) throw invalid("the model source contains control characters");
   const s = input.trim();
 
-  if (/^(\/|\.\/|\.\.\/|~\/)/.test(s)) return parseLocal(s, cwd);
+  if (/^(\/|\.\/|\.\.\/|~\/)/.test(s)) return { kind: "local", path: resolveLocalModel(s, folders) };
   if (s.startsWith("hf:")) return parseHf(s.slice(3));
   if (/^https?:\/\//i.test(s)) return parseUrl(s);
   if (s.startsWith("demo:")) {
     if (s === "demo:tiny") return { kind: "demo", name: "tiny" };
-    throw invalid(`unknown demo model "${s.slice(5)}" (the only demo model is demo:tiny)`);
+    throw invalid("unknown demo model (the only demo model is demo:tiny)");
   }
   // Anything else that looks like "scheme:" is a typo of a supported form, not a file name.
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) throw invalid(`unsupported model source "${s}"`);
-  return parseLocal(s, cwd);
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) throw invalid("unsupported model source scheme");
+  return { kind: "local", path: resolveLocalModel(s, folders) };
 }
 
 function parseHf(rest: string): ModelSource {
   const [repo, file, ...extra] = rest.split(":");
-  if (extra.length) throw invalid(`"hf:${rest}" has more than one ':' after the repo`);
+  if (extra.length) throw invalid("the hf: source has more than one ':' after the repo");
   const parts = repo.split("/");
   if (parts.length !== 2 || !parts.every(isSafeName)) {
-    throw invalid(`"${repo}" is not a Hugging Face repo name (ORG/REPO, letters, digits, '.', '_', '-')`);
+    throw invalid("that is not a Hugging Face repo name (ORG/REPO, letters, digits, '.', '_', '-')");
   }
   if (file === undefined) return { kind: "hf", repo };
   return { kind: "hf", repo, file: checkRepoFile(file) };
@@ -61,9 +65,9 @@ function parseHf(rest: string): ModelSource {
 export function checkRepoFile(file: string): string {
   const segments = file.split("/");
   if (!segments.every((p) => FILE_PART.test(p) && !p.includes(".."))) {
-    throw invalid(`"${file}" is not a safe file name (letters, digits, '.', '_', '-', no '..')`);
+    throw invalid("the repo's file is not a safe file name (letters, digits, '.', '_', '-', no '..')");
   }
-  if (!file.toLowerCase().endsWith(".gguf")) throw invalid(`"${file}" is not a .gguf file`);
+  if (!file.toLowerCase().endsWith(".gguf")) throw invalid("the repo's file is not a .gguf file");
   return file;
 }
 
@@ -76,32 +80,38 @@ function parseUrl(s: string): ModelSource {
   try {
     url = new URL(s);
   } catch {
-    throw invalid(`"${s}" is not a valid URL`);
+    throw invalid("that is not a valid URL");
   }
-  // Credentials in a URL would end up in the catalog and in logs.
-  if (url.username || url.password) throw invalid("the URL must not contain a user name or password");
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    throw invalid(`plain http is only allowed for this machine (localhost); use https:// for ${url.hostname}`);
-  }
-  const file = decodeURIComponent(basename(url.pathname));
-  if (!file.toLowerCase().endsWith(".gguf")) throw invalid(`the URL must name a .gguf file, not "${file || url.pathname}"`);
+  const problem = remoteUrlProblem(url);
+  if (problem) throw invalid(problem);
+  // The name shows in narration and derives the model id: only safe characters survive.
+  const file = safeDecode(basename(url.pathname)).replace(/[^A-Za-z0-9._-]+/g, "-");
+  if (!file.toLowerCase().endsWith(".gguf")) throw invalid("the URL must name a .gguf file");
   return { kind: "url", url: url.href, file };
+}
+
+/**
+ * What is wrong with fetching from `url`, if anything: the rule for a source and for every
+ * redirect it leads to. Plain http only for this machine (anyone on the way could swap the
+ * model); no credentials (they would end up in the catalog and in logs).
+ */
+export function remoteUrlProblem(url: URL): string | undefined {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "only https:// (or http:// to this machine) is allowed";
+  if (url.username || url.password) return "the URL must not contain a user name or password";
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) return `plain http is only allowed for this machine (localhost); use https:// for ${url.hostname}`;
+  return undefined;
 }
 
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-function parseLocal(s: string, cwd: string): ModelSource {
-  const path = s.startsWith("~/") ? resolve(homedir(), s.slice(2)) : resolve(cwd, s);
-  let isFile = false;
+function safeDecode(s: string): string {
   try {
-    isFile = statSync(path).isFile();
+    return decodeURIComponent(s);
   } catch {
-    throw new RbeeError("MODEL_FILE_MISSING", `no file at ${path}`, `check the path, or use another form (${SOURCE_HINT})`, 404);
+    return s;
   }
-  if (!isFile) throw invalid(`${path} is not a regular file`);
-  return { kind: "local", path };
 }
 
 /** The canonical text of a source: what the catalog stores and what dedupes downloads. */
@@ -153,7 +163,7 @@ export function validateModelId(id: string): string {
   if (typeof id !== "string" || !MODEL_ID.test(id) || id.includes("..")) {
     throw new RbeeError(
       "INVALID_MODEL_ID",
-      `"${String(id).slice(0, 140)}" is not a model id`,
+      "that is not a model id",
       "model ids are lowercase letters, digits, '.', '_' and '-' (see `rbee model list`)",
     );
   }

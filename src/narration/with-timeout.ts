@@ -40,3 +40,26 @@ function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return Number.isInteger(s) ? String(s) : s.toFixed(1);
 }
+
+/**
+ * A limit on silence rather than on total time: `signal` aborts with `reason()` once `alive()`
+ * has not been called for `ms` (call it on every byte received). With `outer`, the signal also
+ * aborts with the outer reason, so a cancel still reads as a cancel.
+ */
+export function stallWatchdog(ms: number, reason: () => Error, outer?: AbortSignal) {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(reason()), ms);
+  };
+  alive();
+  return {
+    signal: outer ? AbortSignal.any([outer, controller.signal]) : controller.signal,
+    /** True when the silence, not the outer signal, ended it. */
+    stalled: () => controller.signal.aborted,
+    alive,
+    stop: () => clearTimeout(timer),
+  };
+}
+export type StallWatchdog = ReturnType<typeof stallWatchdog>;

@@ -7,6 +7,8 @@ import { z } from "zod";
 const id = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' and '-' only");
 const hiveId = id.default("localhost");
 const alias = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a host alias: letters, digits, '.', '_', '-'");
+/** C0/C1 controls (newlines too) and the bidi overrides that make a name read as something else. */
+const noControlAtAll = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s), "control characters are not allowed");
 const noControl = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed");
 
 export const ChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: noControl(100_000) });
@@ -31,11 +33,11 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("hive_stop"), alias }).strict(),
   z.object({ operation: z.literal("hive_upgrade"), alias, binary: z.string().max(4096).optional(), queen_url: z.string().url().optional() }).strict(),
   z.object({ operation: z.literal("hive_status"), hive_id: hiveId }).strict(),
-  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1) }).strict(),
+  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1), restart: z.enum(["always", "on-failure", "never"]).default("on-failure") }).strict(),
   z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
   z.object({ operation: z.literal("worker_get"), hive_id: hiveId, worker_id: id }).strict(),
   z.object({ operation: z.literal("worker_stop"), hive_id: hiveId, worker_id: id }).strict(),
-  z.object({ operation: z.literal("model_download"), hive_id: hiveId, model: noControl(2048).pipe(z.string().min(1)) }).strict(),
+  z.object({ operation: z.literal("model_download"), hive_id: hiveId, model: noControlAtAll(2048).pipe(z.string().min(1)) }).strict(),
   z.object({ operation: z.literal("model_list"), hive_id: hiveId }).strict(),
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),

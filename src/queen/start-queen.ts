@@ -4,6 +4,7 @@ import { narrate } from "../narration/narrate.ts";
 import { checkBind, daemonToken, startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "../hive/create-hive.ts";
 import type { RestartPolicy } from "../hive/restart-policy.ts";
+import type { StallTimeouts } from "../config/timeouts.ts";
 import { HiveDirectory } from "./hive-directory.ts";
 import { detectCapabilities } from "../hive/capabilities.ts";
 import { hiveRoutes } from "./hive-routes.ts";
@@ -22,6 +23,7 @@ export interface QueenOptions {
   /** Embed the local hive `localhost` (the default: one process for one machine). */
   embedHive?: boolean;
   restartPolicy?: RestartPolicy;
+  timeouts?: Partial<StallTimeouts>;
   /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
   scheduler?: Partial<SchedulerOptions>;
   /** Drop hives offline for longer than this from the list (0: never; default 1 h). */
@@ -43,7 +45,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const startedAt = Date.now();
   const registry = new JobRegistry(opts.limits);
   const hives = new HiveDirectory(new HivePins());
-  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy });
+  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy, timeouts: opts.timeouts });
   let localDevices: string[] | undefined;
   if (localHive) {
     void detectCapabilities().then((caps) => (localDevices = caps.devices.map((d) => d.id)));

@@ -4,9 +4,15 @@ import { InferenceRequest, type InferenceDone } from "./inference-request.ts";
 import type { LoadedModel } from "./model-loader.ts";
 import { assertFits, preparePrompt } from "./prompt.ts";
 import { challengeHeaders, describeZodError } from "../http/errors.ts";
-import { encodeSse, SSE_HEADERS } from "../jobs/sse.ts";
+import { encodeSse, SSE_HEADERS, SSE_PING } from "../jobs/sse.ts";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Until its first token a request is silent (prefill of a long prompt can take a while), so it
+ * says "alive" this often: the hive's stall watchdog then tells slow from hung. After the first
+ * token only tokens count.
+ */
+const PREFILL_PING_MS = 1_000;
 
 export function errorResponse(err: unknown, headers: Record<string, string> = {}): Response {
   const e = RbeeError.from(err);
@@ -51,17 +57,20 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
   stopping.addEventListener("abort", onAbort, { once: true });
   let open = true;
   let eventId = 0;
+  let prefillPing: ReturnType<typeof setInterval> | undefined;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (event: string, data: unknown) => {
         if (open) controller.enqueue(encodeSse(++eventId, JSON.stringify(data), event));
       };
       const close = () => {
+        clearInterval(prefillPing);
         if (!open) return;
         open = false;
         controller.close();
       };
       send("started", { model: modelId, prompt_tokens: prompt.tokens.length });
+      prefillPing = setInterval(() => open && controller.enqueue(SSE_PING), PREFILL_PING_MS);
       scheduler
         .generate(sequence, {
           tokens: prompt.tokens,
@@ -69,7 +78,10 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
           sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k, seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0 },
           stop: [...(body.stop ?? []), ...prompt.stop],
           signal: cancel.signal,
-          onText: (text) => send("token", { text }),
+          onText: (text) => {
+            clearInterval(prefillPing);
+            send("token", { text });
+          },
         })
         .then(
           (r) => {
@@ -97,6 +109,7 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
     },
     cancel() {
       // The client went away: stop generating for it.
+      clearInterval(prefillPing);
       open = false;
       cancel.abort();
     },

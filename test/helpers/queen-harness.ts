@@ -6,6 +6,7 @@ import type { JobEvent } from "../../src/protocol/events.ts";
 import type { Operation } from "../../src/protocol/operations.ts";
 import { startQueen, type RunningQueen } from "../../src/queen/start-queen.ts";
 import type { RestartPolicy } from "../../src/hive/restart-policy.ts";
+import type { StallTimeouts } from "../../src/config/timeouts.ts";
 import type { SchedulerOptions } from "../../src/queen/infer-scheduler.ts";
 import { closeCatalogs } from "../../src/model/catalog.ts";
 import { setLogWriter } from "../../src/narration/log-sink.ts";
@@ -31,11 +32,11 @@ export interface TestQueen {
  * A real queen (with its embedded hive) in this process, on a free loopback port, with a
  * fresh RBEE_HOME. Workers it spawns are real `rbee worker serve` processes.
  */
-export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions> } = {}): Promise<TestQueen> {
+export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions>; timeouts?: Partial<StallTimeouts> } = {}): Promise<TestQueen> {
   const home = mkdtempSync(join(tmpdir(), "rbee-queen-"));
   const previousHome = process.env.RBEE_HOME;
   process.env.RBEE_HOME = home;
-  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler });
+  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler, timeouts: opts.timeouts });
   const client = new DaemonClient(queen.url);
   const run = async (op: Record<string, unknown>): Promise<JobRun> => {
     const { job_id } = await client.submit(op as Operation);

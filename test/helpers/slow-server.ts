@@ -3,12 +3,15 @@ import type { AddressInfo } from "node:net";
 
 /**
  * A loopback HTTP server that sends a file's first bytes and then holds the connection
- * open without sending more: a download that never finishes, for cancel tests.
+ * open without sending more: a download that never finishes (cancel and stall tests).
+ * It records the Range header of every request it gets.
  */
-export async function startStallingServer(totalBytes = 10 * 1024 * 1024): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startStallingServer(totalBytes = 10 * 1024 * 1024, headBytes = 64 * 1024): Promise<{ url: string; ranges: (string | null)[]; stop: () => Promise<void> }> {
+  const ranges: (string | null)[] = [];
   const server: Server = createServer((req, res) => {
+    ranges.push(req.headers.range ?? null);
     res.writeHead(200, { "content-length": String(totalBytes), "content-type": "application/octet-stream" });
-    const head = Buffer.alloc(64 * 1024);
+    const head = Buffer.alloc(headBytes);
     head.write("GGUF", 0, "latin1");
     head.writeUInt32LE(3, 4);
     res.write(head);
@@ -17,6 +20,7 @@ export async function startStallingServer(totalBytes = 10 * 1024 * 1024): Promis
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/stalled.gguf`,
+    ranges,
     stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

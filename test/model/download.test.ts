@@ -7,6 +7,7 @@ import { runWithNarration } from "../../src/narration/context.ts";
 import type { JobEvent, NarrationEvent } from "../../src/protocol/events.ts";
 import { downloadFile } from "../../src/model/download.ts";
 import { startFileServer, type FileServer } from "./file-server.ts";
+import { startStallingServer } from "../helpers/slow-server.ts";
 import { freshHome, ggufOfSize, sha256, until } from "./fixtures.ts";
 
 function narrated(events: JobEvent[], action?: string): NarrationEvent[] {
@@ -176,5 +177,51 @@ describe("downloadFile", () => {
     const err = await downloadFile(url, dest, { retries: 0 }).catch((e) => e);
     expect(err).toMatchObject({ code: "DOWNLOAD_FAILED", message: expect.stringContaining("could not reach") });
     expect(existsSync(dest)).toBe(false);
+  });
+
+  it("given a transfer that goes silent once, drops it after the stall timeout and resumes with a Range", async () => {
+    server.files.set("/m.gguf", { body: model, stallOnceAfter: 300 * 1024 });
+    const events: JobEvent[] = [];
+    const result = await inJob(events, () => downloadFile(server.url("/m.gguf"), dest, { sha256: sha256(model), stallMs: 300, retryDelayMs: 1 }));
+    expect(server.servedFor("/m.gguf").map((s) => s.range)).toEqual([null, `bytes=${300 * 1024}-`]);
+    expect(result.resumed_from).toBe(300 * 1024);
+    expect(narrated(events, "download_retry")[0].human).toMatch(/sent nothing for 0\.3 s/);
+    expect(sha256(new Uint8Array(await readFile(dest)))).toBe(sha256(model));
+  });
+
+  it("given a server that sends headers and 64 bytes and then nothing, retries a bounded number of times and fails with DOWNLOAD_STALLED", async () => {
+    const stalling = await startStallingServer(1024 * 1024, 64);
+    try {
+      const started = performance.now();
+      const err = await downloadFile(stalling.url, dest, { stallMs: 300, retries: 2, retryDelayMs: 1 }).catch((e) => e);
+      const took = performance.now() - started;
+      expect(err).toMatchObject({ code: "DOWNLOAD_STALLED", message: expect.stringMatching(/sent nothing for 0\.3 s \(gave up after 3 attempts\)/), hint: expect.stringContaining("resumes") });
+      expect(stalling.ranges).toEqual([null, "bytes=64-", "bytes=64-"]);
+      // three silences of 0.3 s, not minutes
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(10_000);
+      expect(existsSync(dest)).toBe(false);
+    } finally {
+      await stalling.stop();
+    }
+  });
+
+  it("checks every redirect hop: a hop to plain http on another host is refused before it is fetched", async () => {
+    // /m.gguf → localhost/hop (loopback http: allowed) → http://192.0.2.1/… (another host: refused)
+    server.redirects.set("/m.gguf", server.url("/hop").replace("127.0.0.1", "localhost"));
+    server.redirects.set("/hop", "http://192.0.2.1/m.gguf");
+    const err = await downloadFile(server.url("/m.gguf"), dest, { retries: 0, stallMs: 5_000 }).catch((e) => e);
+    expect(err).toMatchObject({ code: "UNSAFE_REDIRECT", message: expect.stringContaining("http://192.0.2.1") });
+    expect(err.message).toContain("plain http");
+    expect(server.servedFor("/hop")).toHaveLength(1);
+    expect(existsSync(`${dest}.part`)).toBe(false);
+  });
+
+  it("follows a chain of safe redirects to the file", async () => {
+    server.files.set("/cdn/blob", { body: model });
+    server.redirects.set("/m.gguf", server.url("/hop"));
+    server.redirects.set("/hop", server.url("/cdn/blob"));
+    const result = await downloadFile(server.url("/m.gguf"), dest, { sha256: sha256(model) });
+    expect(result.size_bytes).toBe(model.length);
   });
 });

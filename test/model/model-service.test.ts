@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { modelsDir } from "../../src/config/paths.ts";
 import { DEMO_MODEL, demoModelParams, writeDemoModel } from "../../src/model/gguf-writer.ts";
 import { ModelService } from "../../src/model/model-service.ts";
+import { importDir } from "../../src/model/model-folders.ts";
 import { runWithNarration } from "../../src/narration/context.ts";
 import type { JobEvent, NarrationEvent } from "../../src/protocol/events.ts";
 import { startFileServer, type FileServer } from "./file-server.ts";
@@ -126,7 +127,8 @@ describe("ModelService", () => {
   it("given content that is not GGUF, fails with NOT_GGUF and leaves nothing behind", async () => {
     server.files.set("/files/page.gguf", { body: new TextEncoder().encode("<!DOCTYPE html><html>sign in to continue</html>") });
     const err = await models.download(server.url("/files/page.gguf")).catch((e) => e);
-    expect(err).toMatchObject({ code: "NOT_GGUF", message: expect.stringContaining('starts with "<!DO"') });
+    expect(err).toMatchObject({ code: "NOT_GGUF", message: expect.stringContaining("looks like a web page") });
+    expect(err.message).not.toContain("<!DO");
     expect(models.list()).toEqual([]);
     expect(modelFiles()).toEqual([]);
   });
@@ -172,7 +174,8 @@ describe("ModelService", () => {
   });
 
   it("given a local file, copies it into the models folder and leaves the original alone on delete", async () => {
-    const original = join(home.home, "My Model.gguf");
+    await mkdir(importDir(), { recursive: true });
+    const original = join(importDir(), "My Model.gguf");
     const bytes = await writeGgufFixture(original, { architecture: "qwen2", contextLength: 32768 });
     const events: JobEvent[] = [];
     const record = await inJob(events, () => models.download(original));
@@ -183,13 +186,47 @@ describe("ModelService", () => {
     expect(modelFiles()).toEqual([]);
   });
 
-  it("given a local file that is not GGUF, fails with NOT_GGUF before copying anything", async () => {
-    const original = join(home.home, "notes.gguf");
-    await writeFile(original, "just some notes");
-    await expect(models.download(original)).rejects.toMatchObject({ code: "NOT_GGUF" });
+  it("given a local file that is not GGUF, fails with NOT_GGUF before copying anything, without showing its first bytes", async () => {
+    await mkdir(importDir(), { recursive: true });
+    const original = join(importDir(), "notes.gguf");
+    await writeFile(original, "root:x:0:0:root:/root:/bin/bash");
+    const err = await models.download("notes.gguf").catch((e) => e);
+    expect(err).toMatchObject({ code: "NOT_GGUF", message: "notes.gguf is not a GGUF file (it does not start with the GGUF magic)" });
     expect(existsSync(original)).toBe(true);
     expect(modelFiles()).toEqual([]);
     expect(models.list()).toEqual([]);
+  });
+
+  it("keeps model files, the catalog and the models folder private (0600 / 0700), whatever the umask", async () => {
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    const fromUrl = await models.download(server.url("/files/tiny.Q4_0.gguf"));
+    const withDemo = new ModelService({ createDemo: (path) => void writeDemoModel(path) });
+    const demo = await withDemo.download("demo:tiny");
+    await mkdir(importDir(), { recursive: true });
+    await writeGgufFixture(join(importDir(), "copied.gguf"));
+    const copied = await models.download("copied.gguf");
+    expect([fromUrl.path, demo.path, copied.path].map(mode)).toEqual(["600", "600", "600"]);
+    expect(readdirSync(modelsDir()).filter((f) => f.startsWith("catalog.db")).map((f) => mode(join(modelsDir(), f)))).toEqual(expect.arrayContaining(["600"]));
+    expect(readdirSync(modelsDir()).filter((f) => f.startsWith("catalog.db")).every((f) => mode(join(modelsDir(), f)) === "600")).toBe(true);
+    expect(mode(modelsDir())).toBe("700");
+  });
+
+  it("given a path out of the model folders, refuses it without reading or naming anything", async () => {
+    for (const bad of ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_ed25519", join(home.home, "config", "api.token")]) {
+      const err = await models.download(bad).catch((e) => e);
+      expect(err).toMatchObject({ code: "MODEL_PATH_NOT_ALLOWED", status: 403, message: "local model files are read only from this hive's model folders" });
+      expect(err.hint).toContain(importDir());
+    }
+    expect(models.list()).toEqual([]);
+  });
+
+  it("given a folder listed in RBEE_MODEL_FOLDERS, copies from it", async () => {
+    const shelf = join(home.home, "shelf");
+    await mkdir(shelf);
+    await writeGgufFixture(join(shelf, "shelf.gguf"));
+    const withShelf = new ModelService({ env: { ...process.env, RBEE_MODEL_FOLDERS: shelf } });
+    expect(await withShelf.download(join(shelf, "shelf.gguf"))).toMatchObject({ id: "shelf" });
+    await expect(models.download(join(shelf, "shelf.gguf"))).rejects.toMatchObject({ code: "MODEL_PATH_NOT_ALLOWED" });
   });
 
   it("given demo:tiny, builds it with the injected generator", async () => {

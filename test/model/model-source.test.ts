@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -32,9 +32,9 @@ describe("parseModelSource", () => {
     expect(parseModelSource("http://127.0.0.1:9/x.gguf")).toMatchObject({ kind: "url", file: "x.gguf" });
     expect(parseModelSource("http://localhost/x.gguf")).toMatchObject({ kind: "url" });
     expect(parseModelSource("demo:tiny")).toEqual({ kind: "demo", name: "tiny" });
-    expect(parseModelSource(join(dir, "My-Model.Q4_0.gguf"))).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
-    expect(parseModelSource("./My-Model.Q4_0.gguf", dir)).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
-    expect(parseModelSource("My-Model.Q4_0.gguf", dir)).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+    expect(parseModelSource(join(dir, "My-Model.Q4_0.gguf"), [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+    expect(parseModelSource("./My-Model.Q4_0.gguf", [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
+    expect(parseModelSource("My-Model.Q4_0.gguf", [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
   });
 
   it.each([
@@ -56,17 +56,37 @@ describe("parseModelSource", () => {
     ["ftp://example.com/x.gguf", "unsupported"],
     ["demo:huge", "demo"],
   ])("rejects %j with INVALID_MODEL_SOURCE and the accepted forms", (input, words) => {
-    const err = rejection(() => parseModelSource(input, dir));
+    const err = rejection(() => parseModelSource(input, [dir]));
     expect(err.code).toBe("INVALID_MODEL_SOURCE");
     expect(err.message).toContain(words);
     expect(err.hint).toContain("hf:ORG/REPO");
   });
 
   it("rejects a missing local file and a folder", async () => {
-    expect(rejection(() => parseModelSource(join(dir, "nope.gguf"))).code).toBe("MODEL_FILE_MISSING");
+    expect(rejection(() => parseModelSource(join(dir, "nope.gguf"), [dir])).code).toBe("MODEL_FILE_MISSING");
     await mkdir(join(dir, "folder.gguf"));
-    expect(rejection(() => parseModelSource(join(dir, "folder.gguf"))).message).toContain("not a regular file");
+    expect(rejection(() => parseModelSource(join(dir, "folder.gguf"), [dir])).message).toContain("not a regular file");
   });
+
+  it("reads local files only inside the allowed folders, links included, and says the same whether or not a file exists outside", async () => {
+    const inside = join(dir, "models");
+    await mkdir(inside);
+    await writeFile(join(dir, "secret.gguf"), "GGUF");
+    await symlink(join(dir, "secret.gguf"), join(inside, "link.gguf"));
+    for (const input of ["../secret.gguf", "../nope.gguf", join(dir, "secret.gguf"), "/etc/passwd", "../../../../etc/passwd", "./link.gguf", "link.gguf"]) {
+      const err = rejection(() => parseModelSource(input, [inside]));
+      expect(err).toMatchObject({ code: "MODEL_PATH_NOT_ALLOWED", status: 403, message: "local model files are read only from this hive's model folders" });
+      expect(err.hint).toContain(inside);
+    }
+  });
+
+  it.each(["<script>alert(1)</script>", "x'; DROP TABLE models; --", "hf:<b>org</b>/repo", "https://example.com/%3Cscript%3E.bin", "javascript:alert(1)", "demo:<img src=x>", "hf:org/repo:<svg>.gguf"])(
+    "never echoes the source %j in its error",
+    (input) => {
+      const err = rejection(() => parseModelSource(input, [dir]));
+      expect(err.message + (err.hint ?? "")).not.toMatch(/<|>|DROP|script|alert/i);
+    },
+  );
 
   it("formats sources canonically", () => {
     expect(formatModelSource(parseModelSource("hf:a/b:c.gguf"))).toBe("hf:a/b:c.gguf");

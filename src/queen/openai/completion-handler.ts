@@ -4,6 +4,7 @@ import type { Executor } from "../../jobs/job-runner.ts";
 import { SSE_HEADERS } from "../../jobs/sse.ts";
 import { DEADLINE_HEADER, readDeadline } from "../../jobs/deadline.ts";
 import { toOpenAiError, ParamError } from "./openai-errors.ts";
+import { readBodyText } from "../../http/errors.ts";
 import { startInferJob, type InferJob, type InferOutcome } from "./infer-job.ts";
 import type { Job } from "../../jobs/job.ts";
 import type { InferScheduler } from "../infer-scheduler.ts";
@@ -104,7 +105,7 @@ function tokenStream(run: InferJob, flavor: Flavor, head: Head, includeUsage: bo
 }
 
 async function readBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   if (!text.trim()) throw new ParamError("INVALID_REQUEST", "the request body is empty; send a JSON object", null);
   try {
     return JSON.parse(text);
