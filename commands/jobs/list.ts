@@ -12,7 +12,7 @@ export class JobsListCommand extends QueenCommand {
   });
 
   async run(): Promise<number> {
-    const jobs = await this.client().list();
+    const jobs = await (await this.runningQueen()).list();
     if (this.json) {
       for (const job of jobs) this.print(JSON.stringify(job));
       return 0;

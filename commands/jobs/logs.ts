@@ -13,7 +13,7 @@ export class JobsLogsCommand extends QueenCommand {
 
   id = Option.String({ name: "job-id" });
 
-  run(): Promise<number> {
-    return followJob(this.client(), this.id, { stdout: this.context.stdout, stderr: this.context.stderr as never, json: this.json });
+  async run(): Promise<number> {
+    return followJob(await this.runningQueen(), this.id, this.printer());
   }
 }

@@ -1,10 +1,10 @@
 import { Command, Option } from "clipanion";
 import type { ModelRecord } from "../../src/model/model-record.ts";
 import { formatBytes } from "../../src/keeper/table.ts";
-import { QueenCommand } from "../queen-command.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class ModelDownloadCommand extends QueenCommand {
+export class ModelDownloadCommand extends JobCommand {
   static paths = [["model", "download"]];
   static usage = Command.Usage({
     category: "Models",

@@ -1,10 +1,10 @@
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
-import { QueenCommand } from "../queen-command.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class WorkerSpawnCommand extends QueenCommand {
+export class WorkerSpawnCommand extends JobCommand {
   static paths = [["worker", "spawn"]];
   static usage = Command.Usage({
     category: "Workers",

@@ -153,7 +153,8 @@ export class InferScheduler {
     const { position, granted } = this.queue.join(pending, ctx.signal, retry);
     const starting = !this.capacityComing(op);
     if (starting) this.spawnFor(pending);
-    narrate("queued", starting ? `no worker for ${op.model} yet: waiting for one to start (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
+    // Whether a worker can start at all is known only once a hive says it has the model (placement).
+    narrate("queued", starting ? `no worker for ${op.model} yet: looking for a hive that has it (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
     this.ensureRecheck();
     const grant = await granted;
     narrate("dequeued", `left the queue after ${Date.now() - pending.queuedAt} ms`, { waited_ms: Date.now() - pending.queuedAt });
