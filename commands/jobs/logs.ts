@@ -14,6 +14,9 @@ export class JobsLogsCommand extends QueenCommand {
   id = Option.String({ name: "job-id" });
 
   async run(): Promise<number> {
-    return followJob(await this.runningQueen(), this.id, this.printer());
+    const queen = await this.runningQueen();
+    // As `rbee infer` shows it: the tokens are the answer, the result (counts, timings) stays in --json.
+    const { operation } = await queen.get(this.id);
+    return followJob(queen, this.id, this.printer(operation === "infer" ? () => "" : undefined));
   }
 }

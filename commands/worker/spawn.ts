@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
+import { DEFAULT_WORKER_SLOTS } from "../../src/protocol/operations.ts";
 import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
@@ -19,7 +20,7 @@ export class WorkerSpawnCommand extends JobCommand {
   hive = hiveOption();
   model = Option.String("--model,-m", { required: true, description: "model id (see `rbee model list`)" });
   device = Option.String("--device", "cpu:0", { description: "cpu:N, cuda:N or metal:N (default cpu:0)" });
-  slots = Option.String("--slots", "1", { description: "requests it generates at once (default 1)", validator: t.isNumber() });
+  slots = Option.String("--slots", String(DEFAULT_WORKER_SLOTS), { description: `requests it generates at once (default ${DEFAULT_WORKER_SLOTS}, as for the workers the queen starts on demand)`, validator: t.isNumber() });
 
   run(): Promise<number> {
     return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots }, (r) => {

@@ -3,7 +3,7 @@ import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import { DEFAULT_WORKER_SLOTS, type OperationOf } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { choosePlacement } from "./spawn-placement.ts";
 import { WaitQueue } from "./wait-queue.ts";
@@ -21,7 +21,7 @@ export interface SchedulerOptions {
   spawnTimeoutMs: number;
 }
 
-export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: 4, device: "cpu:0", spawnTimeoutMs: 180_000 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: DEFAULT_WORKER_SLOTS, device: "cpu:0", spawnTimeoutMs: 180_000 };
 
 /** Where one request runs. No `worker_id`: the hive chooses itself (it sends no telemetry). */
 export interface Grant {

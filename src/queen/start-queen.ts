@@ -75,6 +75,6 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       await localHive?.shutdown();
     },
   });
-  narrate("listening", `queen listening on ${daemon.url}`);
+  narrate("ready", `listening on ${daemon.url}`);
   return { ...daemon, registry, hives, localHive, scheduler };
 }
