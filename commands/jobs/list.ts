@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { isReadOperation } from "../../src/protocol/operations.ts";
+import { READ_ONLY, type OperationName } from "../../src/protocol/operations.ts";
 import type { JobInfo } from "../../src/protocol/jobs.ts";
 import { formatTable } from "../../src/keeper/table.ts";
 import { QueenCommand } from "../queen-command.ts";
@@ -17,7 +17,7 @@ export class JobsListCommand extends QueenCommand {
 
   async run(): Promise<number> {
     const every = await (await this.runningQueen()).list();
-    const jobs = every.filter((j) => this.all || !isReadOperation(j.operation));
+    const jobs = every.filter((j) => this.all || !READ_ONLY.has(j.operation as OperationName));
     if (this.json) {
       for (const job of jobs) this.print(JSON.stringify(job));
       return 0;

@@ -1,6 +1,8 @@
 import { Command, Option } from "clipanion";
 import type { ModelRecord } from "../../src/model/model-record.ts";
+import { resolveSourceArg } from "../../src/keeper/local-source.ts";
 import { formatBytes } from "../../src/keeper/table.ts";
+import { isLoopbackUrl } from "../queen-connection.ts";
 import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
@@ -11,7 +13,7 @@ export class ModelDownloadCommand extends JobCommand {
     description: "download a GGUF model onto a hive (a progress bar shows on a terminal)",
     details: `
       Sources: \`hf:ORG/REPO\` (Hugging Face; a sensible quantization is picked), \`hf:ORG/REPO:FILE.gguf\`,
-      an \`https://…/FILE.gguf\` URL, a local path, or \`demo:tiny\` (the built-in demo model, made
+      an \`https://…/FILE.gguf\` URL, a local path (relative to the folder you run rbee in), or \`demo:tiny\` (the built-in demo model, made
       locally with random weights: it runs, but produces gibberish).
 
       Downloads resume after an interruption; a model already present is not fetched again.
@@ -26,8 +28,9 @@ export class ModelDownloadCommand extends JobCommand {
   hive = hiveOption();
   source = Option.String({ name: "source" });
 
-  run(): Promise<number> {
-    return this.follow({ operation: "model_download", hive_id: this.hive, model: this.source }, (r) => {
+  async run(): Promise<number> {
+    const model = resolveSourceArg(this.source, isLoopbackUrl(this.url));
+    return this.follow({ operation: "model_download", hive_id: this.hive, model }, (r) => {
       const m = r as ModelRecord;
       return `${m.id}  ${m.architecture}  ${formatBytes(m.size_bytes)}  ${m.quantization}\n${m.path}`;
     });

@@ -21,9 +21,6 @@ export const SamplingFields = {
   stop: z.array(z.string().max(200)).max(8).optional(),
 };
 
-/** Operations that only read (what the CLI and the dashboard poll): `jobs list` hides them by default. */
-export const isReadOperation = (operation: string) => operation === "status" || /_(list|get|status)$/.test(operation);
-
 /** Parallel slots of a worker when none is asked for: `worker spawn` and the queen's on-demand workers alike. */
 export const DEFAULT_WORKER_SLOTS = 4;
 
