@@ -22,9 +22,9 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the binary to completion (bounded by `timeoutMs`). */
-export async function runRbee(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
-  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+/** Runs the binary to completion (bounded by `timeoutMs`), in `cwd` when given. */
+export async function runRbee(args: string[], env: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<RunResult> {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
