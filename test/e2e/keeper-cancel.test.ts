@@ -3,7 +3,7 @@ import { DaemonClient } from "../../src/keeper/daemon-client.ts";
 import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
-describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
+describe("compiled rbee: Ctrl-C, SIGTERM and SIGHUP cancel the job on the queen; --detach leaves it running", () => {
   let home: ReturnType<typeof tempHome>;
   let queen: Daemon;
   let source: Awaited<ReturnType<typeof startStallingServer>>;
@@ -19,7 +19,8 @@ describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
     home.cleanup();
   });
 
-  it("SIGINT during a download: the job ends [CANCELLED] on the queen, the keeper exits 130", async () => {
+  /** Starts a download in a keeper and resolves once its narration shows it running. */
+  async function downloadingKeeper() {
     const keeper = Bun.spawn([requireBinary(), "model", "download", source.url, "--queen-url", queen.url], {
       env: { ...process.env, RBEE_HOME: home.home }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
     });
@@ -36,13 +37,30 @@ describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
       }
     })();
     await downloading;
-    keeper.kill("SIGINT");
-    const code = await keeper.exited;
-    await drained;
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/cancelled/);
-    const jobs = await new DaemonClient(queen.url).list();
-    expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
+    return { keeper, finished: async () => ({ code: await keeper.exited, stderr: (await drained, stderr) }) };
+  }
+
+  for (const [signal, exit] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    it(`${signal} during a download: the job ends [CANCELLED] on the queen, the keeper exits ${exit}`, async () => {
+      const { keeper, finished } = await downloadingKeeper();
+      keeper.kill(signal);
+      const { code, stderr } = await finished();
+      expect(code).toBe(exit);
+      expect(stderr).toMatch(/cancelling job-[0-9a-f]+ …\n[^]*job cancelled[^]*\ncancelled\n$/);
+      const jobs = await new DaemonClient(queen.url).list();
+      expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
+    });
+  }
+
+  it("--detach submits, prints the job id and exits 0, leaving the job running on the queen", async () => {
+    const res = await runRbee(["model", "download", source.url, "--detach", "--queen-url", queen.url], { RBEE_HOME: home.home });
+    expect(res.code).toBe(0);
+    const jobId = res.stdout.trim();
+    expect(jobId).toMatch(/^job-[0-9a-f]+$/);
+    expect(res.stderr).toBe(`submitted ${jobId}; follow it with \`rbee jobs logs ${jobId}\`, cancel it with \`rbee jobs cancel ${jobId}\`\n`);
+    const client = new DaemonClient(queen.url);
+    expect((await client.get(jobId)).state).toBe("running");
+    await client.cancel(jobId);
   });
 
   it("rbee jobs cancel ends a job; rbee jobs logs replays its story and exits 130", async () => {
