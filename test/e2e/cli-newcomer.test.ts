@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 
@@ -81,6 +81,28 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout.length).toBeGreaterThan(0);
     expect(logs.stdout).not.toContain("{");
+  });
+
+  it("shell completion: bash completes commands, options, and model and job ids from the queen", async () => {
+    const script = await runRbee(["completion", "bash"], {});
+    expect(script.stdout).toContain("complete -o default -F _rbee rbee");
+    expect((await runRbee(["completion", "zsh"], {})).stdout).toContain("compdef _rbee rbee");
+    expect((await runRbee(["completion", "fish"], {})).stdout).toContain("complete -c rbee");
+    expect((await runRbee(["completion", "tcsh"], {})).code).toBe(2);
+    // the script itself, run by bash as a TAB would: rbee on PATH, the words typed so far
+    const complete = async (...words: string[]) => {
+      const line = `source <(rbee completion bash); COMP_WORDS=(rbee ${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length}; _rbee; printf '%s\n' "\${COMPREPLY[@]}"`;
+      const proc = Bun.spawn(["bash", "--norc", "--noprofile", "-c", line], { env: { ...process.env, ...env, PATH: `${dirname(requireBinary())}:${process.env.PATH}` }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+      return out.trim().split("\n").filter(Boolean);
+    };
+    expect(await complete("inf")).toEqual(["infer"]);
+    expect(await complete("model", "")).toEqual(["create-demo", "delete", "download", "get", "list"]);
+    expect(await complete("infer", "--max")).toEqual(["--max-tokens"]);
+    expect(await complete("infer", "--model", "demo")).toEqual(["demo-tiny"]);
+    const jobs = await complete("jobs", "logs", "job-");
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((j) => /^job-[0-9a-f]+$/.test(j))).toBe(true);
   });
 
   it("model download ./FILE resolves the path in the user's folder, and says so when nothing is there", async () => {
