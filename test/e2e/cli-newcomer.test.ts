@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { requireBinary, runRbee, startKeeper, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { startStallingServer } from "../helpers/slow-server.ts";
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
@@ -173,39 +174,20 @@ describe("compiled rbee as a newcomer meets it: misuse and colour", () => {
 describe("compiled rbee as a newcomer meets it: the queen goes away mid-job", () => {
   it("says the queen went away, that the job's state is unknown, and how to check it", async () => {
     const home = tempHome();
-    const stall = createServer((_req, res) => {
-      res.writeHead(200, { "content-length": String(10 * 1024 * 1024) });
-      res.write(Buffer.from("GGUF"));
-    });
-    await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
+    const source = await startStallingServer();
     const queen = await startRbeeDaemon(["serve", "--port", "0"], { RBEE_HOME: home.home });
     try {
-      const source = `http://127.0.0.1:${(stall.address() as AddressInfo).port}/big.gguf`;
-      const keeper = Bun.spawn([requireBinary(), "model", "download", source], {
-        env: { ...process.env, RBEE_HOME: home.home, RBEE_QUEEN_URL: queen.url }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
-      });
-      let stderr = "";
-      const decoder = new TextDecoder();
-      let started!: () => void;
-      const downloading = new Promise<void>((r) => (started = r));
-      const drained = (async () => {
-        for await (const chunk of keeper.stderr as ReadableStream<Uint8Array>) {
-          stderr += decoder.decode(chunk);
-          if (/downloading/.test(stderr)) started();
-        }
-      })();
-      await downloading;
+      const keeper = await startKeeper(["model", "download", source.url], { RBEE_HOME: home.home, RBEE_QUEEN_URL: queen.url }, /downloading/);
       queen.proc.kill("SIGKILL");
-      expect(await keeper.exited).toBe(1);
-      await drained;
+      const { code, stderr } = await keeper.finished();
+      expect(code).toBe(1);
       const jobId = stderr.match(/\b(job-[0-9a-f]+)\b/)?.[1] ?? "";
       expect(stderr).toMatch(/✗ QUEEN_LOST: the queen at http:\/\/127\.0\.0\.1:\d+ went away while following job-[0-9a-f]+; the job's state is unknown\n/);
       expect(stderr).toContain(`check the job with \`rbee jobs get ${jobId}\``);
       expect(stderr).not.toContain("ECONNRESET");
     } finally {
       await queen.stop();
-      stall.closeAllConnections();
-      await new Promise<void>((r) => stall.close(() => r()));
+      await source.stop();
       home.cleanup();
     }
   });

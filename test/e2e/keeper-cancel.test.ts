@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/keeper/daemon-client.ts";
-import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { runRbee, startKeeper, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
 describe("compiled rbee: Ctrl-C, SIGTERM and SIGHUP cancel the job on the queen; --detach leaves it running", () => {
@@ -19,31 +19,12 @@ describe("compiled rbee: Ctrl-C, SIGTERM and SIGHUP cancel the job on the queen;
     home.cleanup();
   });
 
-  /** Starts a download in a keeper and resolves once its narration shows it running. */
-  async function downloadingKeeper() {
-    const keeper = Bun.spawn([requireBinary(), "model", "download", source.url, "--queen-url", queen.url], {
-      env: { ...process.env, RBEE_HOME: home.home }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
-    });
-    // wait until the download has visibly started (its narration reached the keeper);
-    // keep reading stderr to the end, so the keeper never writes into a closed pipe
-    let stderr = "";
-    const decoder = new TextDecoder();
-    let started!: () => void;
-    const downloading = new Promise<void>((r) => (started = r));
-    const drained = (async () => {
-      for await (const chunk of keeper.stderr as ReadableStream<Uint8Array>) {
-        stderr += decoder.decode(chunk);
-        if (/downloading/.test(stderr)) started();
-      }
-    })();
-    await downloading;
-    return { keeper, finished: async () => ({ code: await keeper.exited, stderr: (await drained, stderr) }) };
-  }
+  const downloadingKeeper = () => startKeeper(["model", "download", source.url, "--queen-url", queen.url], { RBEE_HOME: home.home }, /downloading/);
 
   for (const [signal, exit] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     it(`${signal} during a download: the job ends [CANCELLED] on the queen, the keeper exits ${exit}`, async () => {
-      const { keeper, finished } = await downloadingKeeper();
-      keeper.kill(signal);
+      const { proc, finished } = await downloadingKeeper();
+      proc.kill(signal);
       const { code, stderr } = await finished();
       expect(code).toBe(exit);
       expect(stderr).toMatch(/cancelling job-[0-9a-f]+ …\n[^]*job cancelled[^]*\ncancelled\n$/);

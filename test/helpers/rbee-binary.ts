@@ -29,6 +29,27 @@ export async function runRbee(args: string[], env: Record<string, string>, timeo
   return { code, stdout, stderr };
 }
 
+/**
+ * Starts a keeper command and resolves once its stderr shows `until` (e.g. a download
+ * under way). Its stderr is read to the end, so it never writes into a closed pipe;
+ * `finished()` gives the exit code and all of stderr.
+ */
+export async function startKeeper(args: string[], env: Record<string, string>, until: RegExp) {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let stderr = "";
+  const decoder = new TextDecoder();
+  let reached!: () => void;
+  const seen = new Promise<void>((r) => (reached = r));
+  const drained = (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+      stderr += decoder.decode(chunk);
+      if (until.test(stderr)) reached();
+    }
+  })();
+  await Promise.race([seen, proc.exited.then((code) => Promise.reject(new Error(`exited ${code} before ${until}:\n${stderr}`)))]);
+  return { proc, finished: async () => ({ code: await proc.exited, stderr: (await drained, stderr) }) };
+}
+
 export interface Daemon {
   url: string;
   proc: ReturnType<typeof Bun.spawn>;
