@@ -29,6 +29,8 @@ export function wantsColor(argv: string[], env = process.env): boolean {
 export async function runCli(rawArgv: string[]): Promise<number> {
   const colored = wantsColor(rawArgv);
   if (rawArgv.includes("--no-color")) process.env.NO_COLOR = "1";
+  // The dashboard's colour library reads FORCE_COLOR, not NO_COLOR.
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = "0";
   const argv = rawArgv.filter((a) => a !== "--no-color");
   // The dashboard is the default command, so a mistyped command would read as its extra
   // argument; name the mistake (and the nearest command) instead.

@@ -9,7 +9,8 @@ export class CompleteCommand extends RbeeCommand {
   words = Option.Proxy();
 
   async run(): Promise<number> {
-    const words = this.words[0] === "--" ? this.words.slice(1) : this.words;
+    // The words as the shell has them: the program's name first, the word being typed last.
+    const words = (this.words[0] === "--" ? this.words.slice(1) : this.words).slice(1);
     const current = words.at(-1) ?? "";
     const candidates = await completionCandidates(this.cli, commands, words.slice(0, -1), current);
     if (candidates.length) this.context.stdout.write(`${candidates.join("\n")}\n`);

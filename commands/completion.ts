@@ -1,12 +1,12 @@
 import { Command, Option, UsageError } from "clipanion";
 import { RbeeCommand } from "./rbee-command.ts";
 
-/** Each shell asks `rbee __complete -- WORDS… CURRENT` and offers what it prints (one per line). */
+/** Each shell asks `rbee __complete -- rbee WORDS… CURRENT` and offers what it prints (one per line). */
 const SCRIPTS: Record<string, string> = {
   bash: `# rbee completion for bash: eval "$(rbee completion bash)"
 _rbee() {
   local IFS=$'\\n'
-  COMPREPLY=($(rbee __complete -- "\${COMP_WORDS[@]:1:COMP_CWORD-1}" "\${COMP_WORDS[COMP_CWORD]}" 2>/dev/null))
+  COMPREPLY=($(rbee __complete -- "\${COMP_WORDS[@]:0:COMP_CWORD}" "\${COMP_WORDS[COMP_CWORD]}" 2>/dev/null))
 }
 complete -o default -F _rbee rbee
 `,
@@ -14,14 +14,14 @@ complete -o default -F _rbee rbee
 # rbee completion for zsh: eval "$(rbee completion zsh)"
 _rbee() {
   local -a candidates
-  candidates=("\${(@f)$(rbee __complete -- "\${(@)words[2,CURRENT-1]}" "\${words[CURRENT]}" 2>/dev/null)}")
+  candidates=("\${(@f)$(rbee __complete -- "\${(@)words[1,CURRENT-1]}" "\${words[CURRENT]}" 2>/dev/null)}")
   candidates=(\${candidates:#})
   if (( \${#candidates} )); then compadd -a candidates; else _files; fi
 }
 compdef _rbee rbee
 `,
   fish: `# rbee completion for fish: rbee completion fish | source
-complete -c rbee -a '(rbee __complete -- (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)'
+complete -c rbee -a '(rbee __complete -- (commandline -opc) (commandline -ct) 2>/dev/null)'
 `,
 };
 
