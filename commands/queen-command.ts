@@ -56,9 +56,10 @@ export abstract class QueenCommand extends RbeeCommand {
   /**
    * Runs a read operation and prints its result: as NDJSON records with --json (one per
    * list item), else through `format`. Narration still goes to stderr (not with --json).
-   * A failure prints its error once (as JSON with --json).
+   * A failure prints its error once (as JSON with --json). `complete` may add what only the
+   * keeper knows before it is printed.
    */
-  async query(op: Operation, format: (result: unknown) => string): Promise<number> {
+  async query(op: Operation, format: (result: unknown) => string, complete: (result: unknown) => unknown = (r) => r): Promise<number> {
     let result: unknown;
     const queen = await this.runningQueen();
     const { job_id } = await queen.submit(op);
@@ -66,6 +67,7 @@ export abstract class QueenCommand extends RbeeCommand {
     const followed = await streamJob(queen, job_id, printer);
     if (followed.error) printError(this.printer(), followed.error);
     if (followed.code !== 0) return followed.code;
+    result = complete(result);
     if (this.json) for (const item of Array.isArray(result) ? result : [result]) this.print(JSON.stringify(item));
     else this.print(format(result));
     return 0;

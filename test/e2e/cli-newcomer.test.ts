@@ -1,10 +1,11 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireBinary, runRbee, startKeeper, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { freePort } from "../helpers/free-port.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
 const count = (text: string, part: string) => text.split(part).length - 1;
@@ -191,4 +192,28 @@ describe("compiled rbee as a newcomer meets it: the queen goes away mid-job", ()
       home.cleanup();
     }
   });
+});
+
+describe("compiled rbee as a newcomer meets it: a hive installed but not started", () => {
+  it("hive list shows it as installed, stopped (and in --json)", async () => {
+    const home = tempHome();
+    const userHome = mkdtempSync(join(tmpdir(), "rbee-user-home-"));
+    mkdirSync(join(home.home, "config"), { recursive: true });
+    writeFileSync(join(home.home, "config", "hives.conf"), `Host localhost\n  HivePort ${await freePort()}\n`);
+    const env = { RBEE_HOME: home.home, HOME: userHome, SSH_AUTH_SOCK: "" };
+    const queen = await startRbeeDaemon(["serve", "--port", "0", "--no-local-hive"], env);
+    try {
+      const install = await runRbee(["hive", "install", "--host", "localhost", "--binary", requireBinary()], { ...env, RBEE_QUEEN_URL: queen.url }, 120_000);
+      expect(install.code, install.stderr).toBe(0);
+      const list = await runRbee(["hive", "list"], { ...env, RBEE_QUEEN_URL: queen.url });
+      expect(list.stdout).toMatch(/^localhost\s+installed, stopped$/m);
+      const json = await runRbee(["hive", "list", "--json"], { ...env, RBEE_QUEEN_URL: queen.url });
+      expect(json.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual([{ id: "localhost", state: "stopped", installed: true, embedded: false }]);
+    } finally {
+      await runRbee(["hive", "uninstall", "--host", "localhost"], { ...env, RBEE_QUEEN_URL: queen.url });
+      await queen.stop();
+      rmSync(userHome, { recursive: true, force: true });
+      home.cleanup();
+    }
+  }, 180_000);
 });
