@@ -218,7 +218,7 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** The queen prints `queen listening on URL` as a log line. */
+/** The queen prints `queen ready: listening on URL` as a log line. */
 function listeningUrl(proc: Subprocess<"ignore", "pipe" | "ignore", "inherit">): Promise<string> {
   return firstMatch(proc, /listening on (http:\/\/\S+)/);
 }

@@ -1,8 +1,8 @@
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import * as t from "typanion";
-import { QueenCommand } from "./queen-command.ts";
+import { JobCommand } from "./job-command.ts";
 
-export class InferCommand extends QueenCommand {
+export class InferCommand extends JobCommand {
   static paths = [["infer"]];
   static usage = Command.Usage({
     description: "run inference: tokens stream to stdout as they are generated",
@@ -27,9 +27,10 @@ export class InferCommand extends QueenCommand {
   temperature = Option.String("--temperature", { description: "sampling temperature (0 = greedy)", validator: t.isNumber() });
   seed = Option.String("--seed", { description: "sampling seed, for repeatable output", validator: t.isNumber() });
   system = Option.String("--system", { description: "a system message: sends the prompt as a chat" });
-  prompt = Option.Rest({ required: 1, name: "prompt" });
+  prompt = Option.Rest({ name: "prompt" });
 
   run(): Promise<number> {
+    if (!this.prompt.length) throw new UsageError('rbee infer needs a prompt, e.g. rbee infer --model demo-tiny "Once upon a time"');
     const text = this.prompt.join(" ");
     const chat = this.system ? { messages: [{ role: "system" as const, content: this.system }, { role: "user" as const, content: text }] } : { prompt: text };
     return this.follow(

@@ -1,9 +1,9 @@
 import { Command, UsageError } from "clipanion";
-import { RbeeError } from "../src/protocol/errors.ts";
+import { printError } from "../src/keeper/error-output.ts";
 
 /**
  * Base of every rbee command: `run()` returns the exit code; an RbeeError is printed as
- * code, message and hint (exit 1) instead of a stack trace; a UsageError exits 2.
+ * `✗ CODE: message` and its hint (exit 1) instead of a stack trace; a UsageError exits 2.
  */
 export abstract class RbeeCommand extends Command {
   abstract run(): Promise<number>;
@@ -17,16 +17,13 @@ export abstract class RbeeCommand extends Command {
         this.context.stderr.write(this.cli.error(err, { command: this }));
         return 2;
       }
-      if (err instanceof RbeeError || (err instanceof Error && !(err as { clipanion?: unknown }).clipanion)) {
-        printError(this.context.stderr, RbeeError.from(err));
+      if (err instanceof Error && !(err as { clipanion?: unknown }).clipanion) {
+        // Once, with its code and hint; as one JSON line on stdout with --json.
+        const json = (this as { json?: unknown }).json === true;
+        printError({ stdout: this.context.stdout, stderr: this.context.stderr, json }, err);
         return 1;
       }
       throw err;
     }
   }
-}
-
-export function printError(out: NodeJS.WritableStream, err: RbeeError): void {
-  out.write(`error ${err.code}: ${err.message}\n`);
-  if (err.hint) out.write(`  hint: ${err.hint}\n`);
 }

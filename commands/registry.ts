@@ -1,5 +1,7 @@
 import type { CommandClass } from "clipanion";
 import { AuditVerifyCommand } from "./audit/verify.ts";
+import { CompleteCommand } from "./complete.ts";
+import { CompletionCommand } from "./completion.ts";
 import { HiveInstallCommand } from "./hive/install.ts";
 import { HiveStartCommand } from "./hive/start.ts";
 import { HiveStopCommand } from "./hive/stop.ts";
@@ -65,4 +67,6 @@ export const commands: CommandClass[] = [
   QueenStopCommand,
   QueenStatusCommand,
   AuditVerifyCommand,
+  CompletionCommand,
+  CompleteCommand,
 ];

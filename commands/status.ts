@@ -17,12 +17,13 @@ export class StatusCommand extends QueenCommand {
     ],
   });
 
-  run(): Promise<number> {
+  async run(): Promise<number> {
+    const queen = await this.runningQueen();
     return this.follow({ operation: "status" }, (r) => {
       const s = r as QueenStatus;
       const jobs = Object.entries(s.jobs).map(([k, v]) => `${k} ${v}`).join(", ");
       const hives = s.hives.length ? s.hives.map((h) => `${h.id} (${h.state})`).join(", ") : "none";
       return `version  ${s.version}\npid      ${s.pid}\nuptime   ${s.uptime_s} s\njobs     ${jobs}\nhives    ${hives}`;
-    });
+    }, queen);
   }
 }

@@ -1,8 +1,7 @@
 import { Command, Option } from "clipanion";
-import { queenUrl } from "../src/keeper/queen-url.ts";
-import { ensureLocalQueen } from "../src/lifecycle/local-queen.ts";
+import { formatError } from "../src/keeper/error-output.ts";
 import { RbeeError } from "../src/protocol/errors.ts";
-import { printError } from "./rbee-command.ts";
+import { autostartQueen, resolveQueenUrl } from "./queen-connection.ts";
 import { RbeeCommand } from "./rbee-command.ts";
 
 export class TuiCommand extends RbeeCommand {
@@ -28,7 +27,7 @@ export class TuiCommand extends RbeeCommand {
   queenUrl = Option.String("--queen-url", { description: "the queen to watch (default: RBEE_QUEEN_URL, else http://127.0.0.1:7833)" });
 
   async run(): Promise<number> {
-    const url = queenUrl(this.queenUrl);
+    const url = resolveQueenUrl(this.queenUrl);
     const { stdin, stdout, stderr } = this.context as unknown as { stdin: NodeJS.ReadStream; stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
     // The UI modules load only here: every other command starts without ink and react.
     if (!stdin.isTTY || !stdout.isTTY) {
@@ -48,13 +47,11 @@ export class TuiCommand extends RbeeCommand {
    * only shown and retried: the user may have stopped the queen on purpose.
    */
   private async startQueenIfNone(url: string): Promise<void> {
-    if (process.env.RBEE_NO_AUTOSTART === "1" || !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(new URL(url).hostname)) return;
     try {
-      const handle = await ensureLocalQueen(url);
-      if (handle.started_by_us) this.context.stderr.write(`started a queen on ${url} (pid ${handle.pid}); it keeps running — stop it with \`rbee queen stop\`\n`);
+      await autostartQueen(url, this.context.stderr);
     } catch (err) {
       // The dashboard still opens: it shows the queen as disconnected and keeps trying.
-      printError(this.context.stderr, RbeeError.from(err));
+      this.context.stderr.write(formatError(RbeeError.from(err)));
     }
   }
 }

@@ -1,5 +1,4 @@
 import { Command } from "clipanion";
-import { queenUrl } from "../../src/keeper/queen-url.ts";
 import { HostCommand, refuseEmbeddedHive } from "./host-command.ts";
 
 export class HiveStartCommand extends HostCommand {
@@ -28,7 +27,7 @@ export class HiveStartCommand extends HostCommand {
   async run(): Promise<number> {
     // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
     const { startHive } = await import("../../src/ssh/remote-hive.ts");
-    const url = process.env.RBEE_PUBLIC_URL || queenUrl(this.queenUrl);
+    const url = process.env.RBEE_PUBLIC_URL || this.url;
     return this.local(
       async (signal) => {
         await refuseEmbeddedHive(this.host, url, signal);

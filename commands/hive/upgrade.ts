@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { queenUrl } from "../../src/keeper/queen-url.ts";
 import { HostCommand } from "./host-command.ts";
 
 export class HiveUpgradeCommand extends HostCommand {
@@ -15,7 +14,7 @@ export class HiveUpgradeCommand extends HostCommand {
   async run(): Promise<number> {
     // Loaded on use: ssh2 and the flows stay out of every other command's start-up.
     const { upgradeHive } = await import("../../src/ssh/remote-hive.ts");
-    const url = process.env.RBEE_PUBLIC_URL || queenUrl(this.queenUrl);
+    const url = process.env.RBEE_PUBLIC_URL || this.url;
     return this.local(
       (signal) => upgradeHive(this.host, { binaryPath: this.binary, queenUrl: url, signal }),
       (r) => `upgraded ${this.host} to ${r.install.version}${r.restarted ? " and restarted it" : ""}`,

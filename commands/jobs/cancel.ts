@@ -12,7 +12,7 @@ export class JobsCancelCommand extends QueenCommand {
   id = Option.String({ name: "job-id" });
 
   async run(): Promise<number> {
-    const res = await this.client().cancel(this.id);
+    const res = await (await this.runningQueen()).cancel(this.id);
     if (this.json) this.print(JSON.stringify({ job_id: this.id, ...res }));
     else this.print(res.cancelled ? `cancelled ${this.id}` : `${this.id} had already ended (${res.state})`);
     return 0;

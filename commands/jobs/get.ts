@@ -12,7 +12,7 @@ export class JobsGetCommand extends QueenCommand {
   id = Option.String({ name: "job-id" });
 
   async run(): Promise<number> {
-    const job = await this.client().get(this.id);
+    const job = await (await this.runningQueen()).get(this.id);
     if (this.json) this.print(JSON.stringify(job));
     else
       this.print(

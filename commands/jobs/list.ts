@@ -1,4 +1,5 @@
-import { Command } from "clipanion";
+import { Command, Option } from "clipanion";
+import { READ_ONLY, type OperationName } from "../../src/protocol/operations.ts";
 import type { JobInfo } from "../../src/protocol/jobs.ts";
 import { formatTable } from "../../src/keeper/table.ts";
 import { QueenCommand } from "../queen-command.ts";
@@ -8,20 +9,23 @@ export class JobsListCommand extends QueenCommand {
   static usage = Command.Usage({
     category: "Jobs",
     description: "list the queen's jobs (running and recently finished)",
-    examples: [["List jobs", "$0 jobs list"], ["As NDJSON", "$0 jobs list --json"]],
+    details: "Reads (status, lists, gets — what the CLI and the dashboard ask) are left out unless `--all`.",
+    examples: [["List jobs", "$0 jobs list"], ["Reads too, as NDJSON", "$0 jobs list --all --json"]],
   });
 
+  all = Option.Boolean("--all", false, { description: "include read jobs (status, lists, gets)" });
+
   async run(): Promise<number> {
-    const jobs = await this.client().list();
+    const every = await (await this.runningQueen()).list();
+    const jobs = every.filter((j) => this.all || !READ_ONLY.has(j.operation as OperationName));
     if (this.json) {
       for (const job of jobs) this.print(JSON.stringify(job));
       return 0;
     }
-    if (!jobs.length) {
-      this.print("no jobs");
-      return 0;
-    }
-    this.print(formatJobTable(jobs));
+    const hidden = every.length - jobs.length;
+    if (jobs.length) this.print(formatJobTable(jobs));
+    else this.print("no jobs");
+    if (hidden) this.print(`(${hidden} read job(s) hidden; --all shows them)`);
     return 0;
   }
 }

@@ -13,7 +13,10 @@ export class JobsLogsCommand extends QueenCommand {
 
   id = Option.String({ name: "job-id" });
 
-  run(): Promise<number> {
-    return followJob(this.client(), this.id, { stdout: this.context.stdout, stderr: this.context.stderr as never, json: this.json });
+  async run(): Promise<number> {
+    const queen = await this.runningQueen();
+    // As `rbee infer` shows it: the tokens are the answer, the result (counts, timings) stays in --json.
+    const { operation } = await queen.get(this.id);
+    return followJob(queen, this.id, this.printer(operation === "infer" ? () => "" : undefined));
   }
 }

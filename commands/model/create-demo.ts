@@ -1,8 +1,8 @@
 import { Command } from "clipanion";
-import { QueenCommand } from "../queen-command.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class ModelCreateDemoCommand extends QueenCommand {
+export class ModelCreateDemoCommand extends JobCommand {
   static paths = [["model", "create-demo"]];
   static usage = Command.Usage({
     category: "Models",

@@ -1,8 +1,8 @@
 import { Command, Option } from "clipanion";
-import { QueenCommand } from "../queen-command.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class ModelDeleteCommand extends QueenCommand {
+export class ModelDeleteCommand extends JobCommand {
   static paths = [["model", "delete"]];
   static usage = Command.Usage({
     category: "Models",
@@ -13,7 +13,7 @@ export class ModelDeleteCommand extends QueenCommand {
   hive = hiveOption();
   id = Option.String({ name: "model-id" });
 
-  run(): Promise<number> {
-    return this.follow({ operation: "model_delete", hive_id: this.hive, model: this.id }, (r) => `deleted ${(r as { id: string }).id}`);
+  async run(): Promise<number> {
+    return this.follow({ operation: "model_delete", hive_id: this.hive, model: this.id }, (r) => `deleted ${(r as { id: string }).id}`, await this.runningQueen());
   }
 }

@@ -1,10 +1,12 @@
 import { Command, Option } from "clipanion";
 import type { ModelRecord } from "../../src/model/model-record.ts";
+import { resolveSourceArg } from "../../src/keeper/local-source.ts";
 import { formatBytes } from "../../src/keeper/table.ts";
-import { QueenCommand } from "../queen-command.ts";
+import { isLoopbackUrl } from "../queen-connection.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class ModelDownloadCommand extends QueenCommand {
+export class ModelDownloadCommand extends JobCommand {
   static paths = [["model", "download"]];
   static usage = Command.Usage({
     category: "Models",
@@ -13,8 +15,9 @@ export class ModelDownloadCommand extends QueenCommand {
       Sources: \`hf:ORG/REPO\` (Hugging Face; a sensible quantization is picked), \`hf:ORG/REPO:FILE.gguf\`,
       an \`https://…/FILE.gguf\` URL, a file in the hive's model folders (its import folder
       \`<data>/import\`, where a bare file name points, and the folders in RBEE_MODEL_FOLDERS or
-      \`model_folders\` in config.json), or \`demo:tiny\` (the built-in demo model, made locally with
-      random weights: it runs, but produces gibberish).
+      \`model_folders\` in config.json; a relative path is taken from the folder you run rbee in),
+      or \`demo:tiny\` (the built-in demo model, made locally with random weights: it runs, but
+      produces gibberish).
 
       Downloads resume after an interruption; a model already present is not fetched again.
     `,
@@ -28,8 +31,9 @@ export class ModelDownloadCommand extends QueenCommand {
   hive = hiveOption();
   source = Option.String({ name: "source" });
 
-  run(): Promise<number> {
-    return this.follow({ operation: "model_download", hive_id: this.hive, model: this.source }, (r) => {
+  async run(): Promise<number> {
+    const model = resolveSourceArg(this.source, isLoopbackUrl(this.url));
+    return this.follow({ operation: "model_download", hive_id: this.hive, model }, (r) => {
       const m = r as ModelRecord;
       return `${m.id}  ${m.architecture}  ${formatBytes(m.size_bytes)}  ${m.quantization}\n${m.path}`;
     });

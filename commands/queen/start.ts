@@ -1,6 +1,5 @@
 import { Command } from "clipanion";
 import { ensureLocalQueen } from "../../src/lifecycle/local-queen.ts";
-import { queenUrl } from "../../src/keeper/queen-url.ts";
 import { QueenCommand } from "../queen-command.ts";
 
 export class QueenStartCommand extends QueenCommand {
@@ -13,7 +12,7 @@ export class QueenStartCommand extends QueenCommand {
   });
 
   async run(): Promise<number> {
-    const handle = await ensureLocalQueen(queenUrl(this.queenUrl));
+    const handle = await ensureLocalQueen(this.url);
     if (this.json) this.print(JSON.stringify(handle));
     else this.print(handle.started_by_us ? `queen started on ${handle.base_url} (pid ${handle.pid})` : `a queen is already running on ${handle.base_url}`);
     return 0;

@@ -1,6 +1,5 @@
 import { Command } from "clipanion";
 import { localQueenStatus } from "../../src/lifecycle/local-queen.ts";
-import { queenUrl } from "../../src/keeper/queen-url.ts";
 import { formatRecord } from "../../src/keeper/table.ts";
 import { QueenCommand } from "../queen-command.ts";
 
@@ -13,7 +12,7 @@ export class QueenStatusCommand extends QueenCommand {
   });
 
   async run(): Promise<number> {
-    const status = await localQueenStatus(queenUrl(this.queenUrl));
+    const status = await localQueenStatus(this.url);
     this.print(this.json ? JSON.stringify(status) : formatRecord(status));
     return status.running ? 0 : 1;
   }

@@ -1,6 +1,5 @@
 import { Command } from "clipanion";
 import { stopLocalQueen } from "../../src/lifecycle/local-queen.ts";
-import { queenUrl } from "../../src/keeper/queen-url.ts";
 import { QueenCommand } from "../queen-command.ts";
 
 export class QueenStopCommand extends QueenCommand {
@@ -13,7 +12,7 @@ export class QueenStopCommand extends QueenCommand {
   });
 
   async run(): Promise<number> {
-    const res = await stopLocalQueen(queenUrl(this.queenUrl));
+    const res = await stopLocalQueen(this.url);
     if (this.json) this.print(JSON.stringify(res));
     else this.print(res.stopped ? `queen stopped (${res.how})` : `queen ${res.how}`);
     return 0;

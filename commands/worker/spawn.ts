@@ -1,11 +1,12 @@
 import { Command, Option } from "clipanion";
 import * as t from "typanion";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
-import { QueenCommand } from "../queen-command.ts";
+import { DEFAULT_WORKER_SLOTS } from "../../src/protocol/operations.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 import { RESTART_MODES } from "../../src/hive/restart-policy.ts";
 
-export class WorkerSpawnCommand extends QueenCommand {
+export class WorkerSpawnCommand extends JobCommand {
   static paths = [["worker", "spawn"]];
   static usage = Command.Usage({
     category: "Workers",
@@ -21,7 +22,7 @@ export class WorkerSpawnCommand extends QueenCommand {
   hive = hiveOption();
   model = Option.String("--model,-m", { required: true, description: "model id (see `rbee model list`)" });
   device = Option.String("--device", "cpu:0", { description: "cpu:N, cuda:N or metal:N (default cpu:0)" });
-  slots = Option.String("--slots", "1", { description: "requests it generates at once (default 1)", validator: t.isNumber() });
+  slots = Option.String("--slots", String(DEFAULT_WORKER_SLOTS), { description: `requests it generates at once (default ${DEFAULT_WORKER_SLOTS}, as for the workers the queen starts on demand)`, validator: t.isNumber() });
   restart = Option.String("--restart", "on-failure", {
     description: "when it comes back: on-failure (a crash, a kill or a hang; the default), always (any exit it was not asked for), never",
     validator: t.isEnum(RESTART_MODES),

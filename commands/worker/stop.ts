@@ -1,8 +1,8 @@
 import { Command, Option } from "clipanion";
-import { QueenCommand } from "../queen-command.ts";
+import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
-export class WorkerStopCommand extends QueenCommand {
+export class WorkerStopCommand extends JobCommand {
   static paths = [["worker", "stop"]];
   static usage = Command.Usage({
     category: "Workers",
@@ -13,7 +13,7 @@ export class WorkerStopCommand extends QueenCommand {
   hive = hiveOption();
   id = Option.String({ name: "worker-id" });
 
-  run(): Promise<number> {
-    return this.follow({ operation: "worker_stop", hive_id: this.hive, worker_id: this.id }, () => `stopped ${this.id}`);
+  async run(): Promise<number> {
+    return this.follow({ operation: "worker_stop", hive_id: this.hive, worker_id: this.id }, () => `stopped ${this.id}`, await this.runningQueen());
   }
 }

@@ -44,7 +44,7 @@ export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
       await hive.shutdown();
     },
   });
-  narrate("listening", `hive ${opts.hiveId} listening on ${daemon.url}`);
+  narrate("ready", `${opts.hiveId} listening on ${daemon.url}`);
   if (opts.queenUrl) {
     const url = opts.advertiseUrl ?? daemon.url.replace("0.0.0.0", "127.0.0.1");
     const queenUrl = opts.queenUrl.replace(/\/+$/, "");

@@ -16,6 +16,8 @@ export interface PrinterOptions {
  */
 export function createEventPrinter(opts: PrinterOptions) {
   let barShown = false;
+  // The job's own failure line: its code and hint are shown once, with the final error.
+  let failure: { code?: string; hint?: string } = {};
   let tokensOpen = false;
   const clearBar = () => {
     if (barShown) opts.stderr.write("\r\x1b[2K");
@@ -28,6 +30,7 @@ export function createEventPrinter(opts: PrinterOptions) {
 
   return {
     event(event: JobEvent): void {
+      if (event.kind === "narration" && event.action === "job_failed") failure = { code: event.fields?.code as string | undefined, hint: event.fields?.hint as string | undefined };
       if (opts.json) {
         opts.stdout.write(`${JSON.stringify(event)}\n`);
         return;
@@ -46,6 +49,7 @@ export function createEventPrinter(opts: PrinterOptions) {
         barShown = true;
       } else {
         clearBar();
+        if (event.action === "job_failed") return;
         if (event.level === "debug") return;
         // On a terminal, a story line after streamed text starts on its own line.
         if ((opts.stdout as { isTTY?: boolean }).isTTY) endTokens();
@@ -57,6 +61,8 @@ export function createEventPrinter(opts: PrinterOptions) {
       clearBar();
       endTokens();
     },
+    /** The code and hint of the job's failure, from its last `job_failed` line. */
+    failure: () => failure,
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { runWithNarration } from "../narration/context.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { createEventPrinter, type PrinterOptions } from "./event-printer.ts";
+import { printError } from "./error-output.ts";
 import { EXIT } from "./follow-job.ts";
 
 /**
@@ -27,7 +28,7 @@ export async function runLocally<T>(fn: (signal: AbortSignal) => Promise<T>, pri
       printer.stderr.write("cancelled\n");
       return { code: EXIT.cancelled };
     }
-    printer.stderr.write(`✗ ${error.code}: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ""}`);
+    printError(printer, error);
     return { code: EXIT.failed };
   } finally {
     process.off("SIGINT", onSigint);

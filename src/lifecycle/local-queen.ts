@@ -11,12 +11,17 @@ import { selfCommand } from "./self-command.ts";
 const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 
-export const queenFiles = () => {
+/**
+ * A background queen's pid and log files, one pair per port: `queen-7833.pid`. Stopping the
+ * queen on one port never signals a queen another port's file names.
+ */
+export const queenFiles = (url: string) => {
   const state = rbeePaths().state;
-  return { dir: state, pid: join(state, "queen.pid"), log: join(state, "queen.log") };
+  const port = new URL(url).port || "80";
+  return { dir: state, pid: join(state, `queen-${port}.pid`), log: join(state, `queen-${port}.log`) };
 };
 
-export function readPidFile(path = queenFiles().pid): PidFile | undefined {
+export function readPidFile(path: string): PidFile | undefined {
   try {
     return PidFile.parse(JSON.parse(readFileSync(path, "utf8")));
   } catch {
@@ -25,7 +30,7 @@ export function readPidFile(path = queenFiles().pid): PidFile | undefined {
 }
 
 function writePidFile(record: PidFile): void {
-  const { pid } = queenFiles();
+  const { pid } = queenFiles(record.url);
   writeFileSync(`${pid}.tmp`, JSON.stringify(record));
   renameSync(`${pid}.tmp`, pid);
 }
@@ -36,10 +41,10 @@ function writePidFile(record: PidFile): void {
  * health is polled with backoff until it answers.
  */
 export async function ensureLocalQueen(url: string): Promise<DaemonHandle> {
-  if (await isHealthy(url)) return { name: "queen", base_url: url, pid: readPidFile()?.pid, started_by_us: false };
-  const port = new URL(url).port || "7833";
+  const files = queenFiles(url);
+  if (await isHealthy(url)) return { name: "queen", base_url: url, pid: readPidFile(files.pid)?.pid, started_by_us: false };
+  const port = new URL(url).port || "80";
   const host = new URL(url).hostname;
-  const files = queenFiles();
   mkdirSync(files.dir, { recursive: true });
   const log = openSync(files.log, "a");
   const [cmd, ...args] = selfCommand();
@@ -54,17 +59,18 @@ export async function ensureLocalQueen(url: string): Promise<DaemonHandle> {
     throw new RbeeError("QUEEN_START_FAILED", `the queen did not answer on ${url} within ${START_TIMEOUT_MS / 1000} s`, `See its log: ${files.log}`, 500);
   }
   writePidFile({ pid: child.pid!, url, started_at: Date.now() });
-  narrate("queen_started", `queen is up on ${url}; it keeps running (stop it with \`rbee queen stop\`)`);
+  narrate("queen_started", `queen is up on ${url}; it keeps running`);
   return { name: "queen", base_url: url, pid: child.pid, started_by_us: true };
 }
 
 /** Stops the background queen: POST /v1/shutdown, then SIGTERM, then SIGKILL — by the recorded pid. */
 export async function stopLocalQueen(url: string): Promise<{ stopped: boolean; how: string }> {
-  const record = readPidFile();
+  const files = queenFiles(url);
+  const record = readPidFile(files.pid);
   const pid = record?.pid;
   const answering = await isHealthy(url);
   if (!answering && (!pid || !pidAlive(pid))) {
-    if (record) rmSync(queenFiles().pid, { force: true });
+    if (record) rmSync(files.pid, { force: true });
     return { stopped: false, how: record ? "not running (removed a stale pid file)" : "not running" };
   }
   if (answering) await fetch(`${url}/v1/shutdown`, { method: "POST", signal: AbortSignal.timeout(2_000) }).catch(() => {});
@@ -82,13 +88,13 @@ export async function stopLocalQueen(url: string): Promise<{ stopped: boolean; h
       await pollUntil(() => !pidAlive(pid), 2_000);
     }
   }
-  rmSync(queenFiles().pid, { force: true });
+  rmSync(files.pid, { force: true });
   return { stopped: true, how };
 }
 
 export async function localQueenStatus(url: string): Promise<DaemonStatus> {
-  const record = readPidFile();
-  const files = queenFiles();
+  const files = queenFiles(url);
+  const record = readPidFile(files.pid);
   try {
     const info = (await (await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(1_000) })).json()) as { version: string; pid: number; started_at: number };
     return { name: "queen", running: true, base_url: url, pid: info.pid, version: info.version, uptime_s: Math.round((Date.now() - info.started_at) / 1000), log_file: files.log };

@@ -3,7 +3,7 @@ import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import { DEFAULT_WORKER_SLOTS, type OperationOf } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { choosePlacement } from "./spawn-placement.ts";
 import { WaitQueue } from "./wait-queue.ts";
@@ -22,7 +22,7 @@ export interface SchedulerOptions {
   spawnTimeoutMs: number;
 }
 
-export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: 4, device: "cpu:0", spawnTimeoutMs: 180_000 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: DEFAULT_WORKER_SLOTS, device: "cpu:0", spawnTimeoutMs: 180_000 };
 
 /** Where one request runs. No `worker_id`: the hive chooses itself (it sends no telemetry). */
 export interface Grant {
@@ -163,7 +163,8 @@ export class InferScheduler {
     const { position, granted } = this.queue.join(pending, ctx.signal, retry);
     const starting = !this.capacityComing(op);
     if (starting) this.spawnFor(pending);
-    narrate("queued", starting ? `no worker for ${op.model} yet: waiting for one to start (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
+    // Whether a worker can start at all is known only once a hive says it has the model (placement).
+    narrate("queued", starting ? `no worker for ${op.model} yet: looking for a hive that has it (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
     this.ensureRecheck();
     const grant = await granted;
     narrate("dequeued", `left the queue after ${Date.now() - pending.queuedAt} ms`, { waited_ms: Date.now() - pending.queuedAt });

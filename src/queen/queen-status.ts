@@ -12,7 +12,9 @@ export interface QueenStatus {
 
 /** The `status` operation: what the queen is and what it holds. */
 export async function queenStatus(registry: JobRegistry, startedAt: number, hives: () => { id: string; state: string }[]): Promise<QueenStatus> {
-  const jobs = registry.countByState();
+  // This status job is running too: it is not what the user asks about.
+  const counted = registry.countByState();
+  const jobs = { ...counted, running: Math.max(0, (counted.running ?? 0) - 1) };
   const known = hives();
   narrate("status", `queen ${VERSION} up ${Math.round((Date.now() - startedAt) / 1000)} s, ${jobs.running} job(s) running, ${known.length} hive(s) known`);
   return { version: VERSION, pid: process.pid, uptime_s: Math.round((Date.now() - startedAt) / 1000), jobs, hives: known };

@@ -89,7 +89,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       },
     }),
   );
-  narrate("listening", `queen listening on ${daemon.url}`);
+  narrate("ready", `listening on ${daemon.url}`);
   return { ...daemon, registry, hives, localHive, scheduler };
 }
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/keeper/daemon-client.ts";
-import { requireBinary, runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { runRbee, startKeeper, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
-describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
+describe("compiled rbee: Ctrl-C, SIGTERM and SIGHUP cancel the job on the queen; --detach leaves it running", () => {
   let home: ReturnType<typeof tempHome>;
   let queen: Daemon;
   let source: Awaited<ReturnType<typeof startStallingServer>>;
@@ -19,30 +19,29 @@ describe("compiled rbee: Ctrl-C cancels the job on the queen", () => {
     home.cleanup();
   });
 
-  it("SIGINT during a download: the job ends [CANCELLED] on the queen, the keeper exits 130", async () => {
-    const keeper = Bun.spawn([requireBinary(), "model", "download", source.url, "--queen-url", queen.url], {
-      env: { ...process.env, RBEE_HOME: home.home }, stdin: "ignore", stdout: "pipe", stderr: "pipe",
+  const downloadingKeeper = () => startKeeper(["model", "download", source.url, "--queen-url", queen.url], { RBEE_HOME: home.home }, /downloading/);
+
+  for (const [signal, exit] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    it(`${signal} during a download: the job ends [CANCELLED] on the queen, the keeper exits ${exit}`, async () => {
+      const { proc, finished } = await downloadingKeeper();
+      proc.kill(signal);
+      const { code, stderr } = await finished();
+      expect(code).toBe(exit);
+      expect(stderr).toMatch(/cancelling job-[0-9a-f]+ …\n[^]*job cancelled[^]*\ncancelled\n$/);
+      const jobs = await new DaemonClient(queen.url).list();
+      expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
     });
-    // wait until the download has visibly started (its narration reached the keeper);
-    // keep reading stderr to the end, so the keeper never writes into a closed pipe
-    let stderr = "";
-    const decoder = new TextDecoder();
-    let started!: () => void;
-    const downloading = new Promise<void>((r) => (started = r));
-    const drained = (async () => {
-      for await (const chunk of keeper.stderr as ReadableStream<Uint8Array>) {
-        stderr += decoder.decode(chunk);
-        if (/downloading/.test(stderr)) started();
-      }
-    })();
-    await downloading;
-    keeper.kill("SIGINT");
-    const code = await keeper.exited;
-    await drained;
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/cancelled/);
-    const jobs = await new DaemonClient(queen.url).list();
-    expect(jobs.map((j) => [j.operation, j.state])).toEqual([["model_download", "cancelled"]]);
+  }
+
+  it("--detach submits, prints the job id and exits 0, leaving the job running on the queen", async () => {
+    const res = await runRbee(["model", "download", source.url, "--detach", "--queen-url", queen.url], { RBEE_HOME: home.home });
+    expect(res.code).toBe(0);
+    const jobId = res.stdout.trim();
+    expect(jobId).toMatch(/^job-[0-9a-f]+$/);
+    expect(res.stderr).toBe(`submitted ${jobId}; follow it with \`rbee jobs logs ${jobId}\`, cancel it with \`rbee jobs cancel ${jobId}\`\n`);
+    const client = new DaemonClient(queen.url);
+    expect((await client.get(jobId)).state).toBe("running");
+    await client.cancel(jobId);
   });
 
   it("rbee jobs cancel ends a job; rbee jobs logs replays its story and exits 130", async () => {

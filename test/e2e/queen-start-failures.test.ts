@@ -29,7 +29,7 @@ describe("compiled rbee: a queen that cannot start exits at once, non-zero", () 
     const startedAt = Date.now();
     const res = await start(args, env);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(new RegExp(`error (${code}): refusing to listen on`));
+    expect(res.stderr).toMatch(new RegExp(`✗ (${code}): refusing to listen on`));
     expect(Date.now() - startedAt).toBeLessThan(5_000);
   });
 
@@ -38,7 +38,7 @@ describe("compiled rbee: a queen that cannot start exits at once, non-zero", () 
     const startedAt = Date.now();
     const res = await start(["--port", port, ...extra]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain(`error PORT_IN_USE: port ${port} on 127.0.0.1 is already in use`);
+    expect(res.stderr).toContain(`✗ PORT_IN_USE: port ${port} on 127.0.0.1 is already in use`);
     expect(res.stderr).toMatch(/hint: .*--port/);
     expect(Date.now() - startedAt).toBeLessThan(5_000);
   });

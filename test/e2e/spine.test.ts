@@ -78,6 +78,6 @@ describe("compiled rbee: the command line", () => {
     // (RBEE_NO_AUTOSTART: a loopback URL would otherwise get a queen started on it)
     const res = await runRbee(["status", "--queen-url", "http://127.0.0.1:9"], { RBEE_NO_AUTOSTART: "1" });
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain("UNREACHABLE");
+    expect(res.stderr).toContain("QUEEN_NOT_RUNNING: no queen answers on http://127.0.0.1:9");
   });
 });

@@ -22,11 +22,32 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the binary to completion (bounded by `timeoutMs`). */
-export async function runRbee(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
-  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
+/** Runs the binary to completion (bounded by `timeoutMs`), in `cwd` when given. */
+export async function runRbee(args: string[], env: Record<string, string>, timeoutMs = 30_000, cwd?: string): Promise<RunResult> {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
+}
+
+/**
+ * Starts a keeper command and resolves once its stderr shows `until` (e.g. a download
+ * under way). Its stderr is read to the end, so it never writes into a closed pipe;
+ * `finished()` gives the exit code and all of stderr.
+ */
+export async function startKeeper(args: string[], env: Record<string, string>, until: RegExp) {
+  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  let stderr = "";
+  const decoder = new TextDecoder();
+  let reached!: () => void;
+  const seen = new Promise<void>((r) => (reached = r));
+  const drained = (async () => {
+    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
+      stderr += decoder.decode(chunk);
+      if (until.test(stderr)) reached();
+    }
+  })();
+  await Promise.race([seen, proc.exited.then((code) => Promise.reject(new Error(`exited ${code} before ${until}:\n${stderr}`)))]);
+  return { proc, finished: async () => ({ code: await proc.exited, stderr: (await drained, stderr) }) };
 }
 
 export interface Daemon {

@@ -62,7 +62,7 @@ describe("rbee worker serve", () => {
     const failed = JSON.parse(stdout.trim().split("\n").at(-1)!);
     expect(failed).toMatchObject({ event: "failed", error: { code: "MODEL_LOAD_FAILED" } });
     expect(failed.error.message).toMatch(reason);
-    expect(stderr).toMatch(/error MODEL_LOAD_FAILED: Could not load .*bad\.gguf/);
+    expect(stderr).toMatch(/✗ MODEL_LOAD_FAILED: Could not load .*bad\.gguf/);
   });
 
   it("a missing model file says so", async () => {
