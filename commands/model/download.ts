@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import type { ModelRecord } from "../../src/model/model-record.ts";
 import { resolveSourceArg } from "../../src/keeper/local-source.ts";
 import { formatBytes } from "../../src/keeper/table.ts";
-import { isLoopbackUrl } from "../queen-connection.ts";
+import { uploadPath } from "../../src/protocol/model-upload.ts";
 import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 
@@ -13,11 +13,11 @@ export class ModelDownloadCommand extends JobCommand {
     description: "download a GGUF model onto a hive (a progress bar shows on a terminal)",
     details: `
       Sources: \`hf:ORG/REPO\` (Hugging Face; a sensible quantization is picked), \`hf:ORG/REPO:FILE.gguf\`,
-      an \`https://…/FILE.gguf\` URL, a file in the hive's model folders (its import folder
-      \`<data>/import\`, where a bare file name points, and the folders in RBEE_MODEL_FOLDERS or
-      \`model_folders\` in config.json; a relative path is taken from the folder you run rbee in),
-      or \`demo:tiny\` (the built-in demo model, made locally with random weights: it runs, but
-      produces gibberish).
+      an \`https://…/FILE.gguf\` URL, a local file (a path taken from the folder you run rbee in:
+      the keeper uploads it to the hive, local or remote), a file already in the hive's model
+      folders (its import folder \`<data>/import\`, where a bare file name points, and the folders
+      in RBEE_MODEL_FOLDERS or \`model_folders\` in config.json), or \`demo:tiny\` (the built-in
+      demo model, made locally with random weights: it runs, but produces gibberish).
 
       Downloads resume after an interruption; a model already present is not fetched again.
     `,
@@ -32,7 +32,11 @@ export class ModelDownloadCommand extends JobCommand {
   source = Option.String({ name: "source" });
 
   async run(): Promise<number> {
-    const model = resolveSourceArg(this.source, isLoopbackUrl(this.url));
+    const model = await resolveSourceArg(this.source, async (path, name) => {
+      const queen = await this.ensureQueen();
+      this.context.stderr.write(`uploading ${path} (${formatBytes(Bun.file(path).size)}) to hive ${this.hive} …\n`);
+      await queen.request("PUT", uploadPath(this.hive, name), Bun.file(path));
+    });
     return this.follow({ operation: "model_download", hive_id: this.hive, model }, (r) => {
       const m = r as ModelRecord;
       return `${m.id}  ${m.architecture}  ${formatBytes(m.size_bytes)}  ${m.quantization}\n${m.path}`;

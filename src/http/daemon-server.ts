@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { isUploadPath } from "../protocol/model-upload.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { errorResponse } from "./errors.ts";
@@ -65,7 +66,9 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) }));
+  const limit = bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) });
+  // A model upload streams to disk; every other body is read whole and stays small.
+  app.use("*", (c, next) => (isUploadPath(c.req.path) ? next() : limit(c, next)));
 
   app.get("/health", (c) => c.json({ status: "ok", role: opts.role }));
   // Every route but /health needs the token, when the daemon has one.

@@ -76,11 +76,13 @@ export class DaemonClient {
 
   async request(method: string, path: string, body?: unknown, signal?: AbortSignal, extra: Record<string, string> = {}): Promise<Response> {
     const headers: Record<string, string> = { ...extra };
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // A Blob (a file being uploaded) streams as it is; anything else goes as JSON.
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers["content-type"] = raw ? "application/octet-stream" : "application/json";
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+      res = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : raw ? body : JSON.stringify(body), signal });
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new RbeeError("UNREACHABLE", `cannot reach ${this.baseUrl}: ${(err as Error).message}`, "Is it running? Start the queen with `rbee queen start` or `rbee serve`.", 502);

@@ -1,33 +1,29 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
+import { checkUploadName } from "../model/model-upload.ts";
 import { RbeeError } from "../protocol/errors.ts";
 
 /** `hf:…`, `https://…`, `demo:…`: anything with a scheme is not a path. */
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 /**
- * A model source as the keeper sends it: a local path is resolved where the user typed it
- * (their folder, their `~`), not in the queen's working folder, and a missing file is said
- * at once with the path as the user sees it. Other sources go as they are.
+ * A model source as the keeper sends it. A local path is resolved where the user typed it (their
+ * folder, their `~`) and the file itself goes up to the hive's import folder: a daemon never
+ * opens a path the keeper names. Returns what `model_download` then takes: the uploaded file's
+ * name. Other sources go as they are.
  */
-export function resolveSourceArg(source: string, queenIsLocal: boolean, cwd = process.cwd()): string {
+export async function resolveSourceArg(source: string, upload: (path: string, name: string) => Promise<void>, cwd = process.cwd()): Promise<string> {
   if (HAS_SCHEME.test(source.trim())) return source;
   const path = resolve(cwd, expandHome(source.trim()));
-  if (queenIsLocal) {
-    // The hive decides whether it may read it (its model folders); the keeper only says where it is.
-    if (!existsSync(path)) throw new RbeeError("MODEL_FILE_MISSING", `no file at ${path}`, "Check the path: it is taken from the folder you run rbee in.");
-    return path;
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    // Not here: an absolute path or a bare name may name a file in the hive's own model folders.
+    if (isAbsolute(source.trim()) || !/[\\/]/.test(source.trim())) return source;
+    throw new RbeeError("MODEL_FILE_MISSING", `no file at ${path}`, "Check the path: it is taken from the folder you run rbee in.");
   }
-  // The queen is on another machine: it cannot open a file that is only here.
-  if (existsSync(path) && !source.startsWith("/")) {
-    throw new RbeeError(
-      "MODEL_FILE_NOT_ON_QUEEN",
-      `${path} is on this machine, and the queen is on another one`,
-      "Copy the file to the hive's machine and give its path there, or serve it over https:// and give the URL.",
-    );
-  }
-  return source;
+  const name = checkUploadName(basename(path));
+  await upload(path, name);
+  return name;
 }
 
 const expandHome = (p: string) => (p === "~" ? homedir() : p.startsWith("~/") ? join(homedir(), p.slice(2)) : p);

@@ -9,6 +9,7 @@ import { HiveDirectory } from "./hive-directory.ts";
 import { detectCapabilities } from "../hive/capabilities.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { HivePins } from "./hive-pins.ts";
+import { modelUploadRelay } from "./model-upload-relay.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
 import { allHiveTokens } from "../security/api-token.ts";
@@ -75,6 +76,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       routes: [
         jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
         hiveApi.routes,
+        modelUploadRelay(hives),
         openAiRoutes({ registry, executor, hives, scheduler }),
         metricsRoutes(registry, hives, scheduler, counters),
         ...(localHive ? [localHive.routes] : []),

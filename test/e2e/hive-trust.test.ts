@@ -1,5 +1,8 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeDemoModel } from "../../src/model/gguf-writer.ts";
 import type { HiveEntry } from "../../src/queen/hive-directory.ts";
 import { runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 
@@ -34,7 +37,9 @@ describe("compiled rbee: a hive token speaks only for its own hive", () => {
   const beat = (token: string, body: Record<string, unknown>) =>
     fetch(`${queen.url}/v1/hives/heartbeat`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ workers: [], ...body }) });
   const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
-  const hiveIds = async () => (await runRbee(["hive", "list", "--json"], env)).stdout.trim().split("\n").map((l) => (JSON.parse(l) as HiveEntry).id).sort();
+  // The hives the queen routes to (a hive with a token bound but never started is listed as stopped).
+  const hiveIds = async () =>
+    (await runRbee(["hive", "list", "--json"], env)).stdout.trim().split("\n").map((l) => JSON.parse(l) as HiveEntry).filter((h) => h.state === "online").map((h) => h.id).sort();
 
   beforeAll(async () => {
     attacker = fakeHive();
@@ -111,6 +116,22 @@ describe("compiled rbee: a hive token speaks only for its own hive", () => {
     expect(environ.filter((e) => /^(RBEE_QUEEN_TOKEN|HF_TOKEN)=/.test(e))).toEqual([]);
     const own = environ.find((e) => e.startsWith("RBEE_API_TOKEN="))!.slice("RBEE_API_TOKEN=".length);
     expect([gpu1Token, MASTER]).not.toContain(own);
+  });
+
+  it("a model file on the keeper's machine goes up to the remote hive through the queen, with that hive's token", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "rbee-user-"));
+    try {
+      writeDemoModel(join(folder, "mine.gguf"));
+      const res = await runRbee(["model", "download", "./mine.gguf", "--hive", "gpu1"], env, 60_000, folder);
+      expect(res.stderr).toMatch(/uploading .*mine\.gguf .* to hive gpu1/);
+      expect(res.code).toBe(0);
+      const models = (await runRbee(["model", "list", "--hive", "gpu1", "--json"], env)).stdout;
+      expect(models).toContain('"id":"mine"');
+      // The daemon never opened the user's path: the file is now a copy in gpu1's own folders.
+      expect(models).not.toContain(folder);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("`rbee hive forget` lets a hive that moved register at its new URL", async () => {

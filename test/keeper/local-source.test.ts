@@ -6,25 +6,33 @@ import { resolveSourceArg } from "../../src/keeper/local-source.ts";
 
 describe("a model source as the keeper sends it", () => {
   let folder: string;
+  let uploads: [string, string][];
+  const upload = async (path: string, name: string) => void uploads.push([path, name]);
   beforeEach(() => {
     folder = mkdtempSync(join(tmpdir(), "rbee-source-"));
     writeFileSync(join(folder, "mine.gguf"), "GGUF");
+    uploads = [];
   });
   afterEach(() => rmSync(folder, { recursive: true, force: true }));
 
-  it("given a local queen, a relative path is resolved in the user's folder", () => {
-    expect(resolveSourceArg("./mine.gguf", true, folder)).toBe(join(folder, "mine.gguf"));
-    expect(resolveSourceArg("mine.gguf", true, folder)).toBe(join(folder, "mine.gguf"));
-    expect(() => resolveSourceArg("./nope.gguf", true, folder)).toThrow(expect.objectContaining({ code: "MODEL_FILE_MISSING", message: `no file at ${join(folder, "nope.gguf")}` }));
+  it("a file here is resolved in the user's folder and uploaded; the job names the uploaded file", async () => {
+    expect(await resolveSourceArg("./mine.gguf", upload, folder)).toBe("mine.gguf");
+    expect(await resolveSourceArg("mine.gguf", upload, folder)).toBe("mine.gguf");
+    expect(uploads).toEqual([[join(folder, "mine.gguf"), "mine.gguf"], [join(folder, "mine.gguf"), "mine.gguf"]]);
   });
 
-  it("given a queen on another machine, a file that is only here is refused with what to do instead", () => {
-    expect(() => resolveSourceArg("./mine.gguf", false, folder)).toThrow(expect.objectContaining({ code: "MODEL_FILE_NOT_ON_QUEEN", hint: expect.stringContaining("https://") }));
-    // a path that is not here may be the queen's own: it goes as typed
-    expect(resolveSourceArg("/models/theirs.gguf", false, folder)).toBe("/models/theirs.gguf");
+  it("a relative path to nothing is refused here, with the path as the user sees it", async () => {
+    await expect(resolveSourceArg("./nope.gguf", upload, folder)).rejects.toMatchObject({ code: "MODEL_FILE_MISSING", message: `no file at ${join(folder, "nope.gguf")}` });
+    expect(uploads).toEqual([]);
   });
 
-  it("sources with a scheme go as they are", () => {
-    for (const source of ["hf:ORG/REPO", "https://example.org/x.gguf", "demo:tiny"]) expect(resolveSourceArg(source, true, folder)).toBe(source);
+  it("an absolute path or a bare name that is not here may be the hive's own: it goes as typed", async () => {
+    expect(await resolveSourceArg("/models/theirs.gguf", upload, folder)).toBe("/models/theirs.gguf");
+    expect(await resolveSourceArg("imported.gguf", upload, folder)).toBe("imported.gguf");
+    expect(uploads).toEqual([]);
+  });
+
+  it("sources with a scheme go as they are", async () => {
+    for (const source of ["hf:ORG/REPO", "https://example.org/x.gguf", "demo:tiny"]) expect(await resolveSourceArg(source, upload, folder)).toBe(source);
   });
 });
