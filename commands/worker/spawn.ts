@@ -3,28 +3,33 @@ import * as t from "typanion";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
 import { QueenCommand } from "../queen-command.ts";
 import { hiveOption } from "../hive-option.ts";
+import { parseGpuLayers } from "../gpu-layers-option.ts";
+import { describeOffload, type Offload } from "../../src/engine/offload.ts";
 
 export class WorkerSpawnCommand extends QueenCommand {
   static paths = [["worker", "spawn"]];
   static usage = Command.Usage({
     category: "Workers",
     description: "start a worker with a model loaded, on a hive and device",
-    details: "The hive starts `rbee worker serve`, narrates spawn → loading → ready, and restarts it with backoff if it crashes.",
+    details: "The hive estimates the memory the model needs, picks or checks the device (refusing one that does not exist, lacks its engine or cannot hold the model, before any process starts), starts `rbee worker serve` pinned to that device, narrates spawn → loading → ready with the layers offloaded, and restarts it with backoff if it crashes.",
     examples: [
       ["Load the demo model on the local CPU", "$0 worker spawn --model demo-tiny"],
       ["On hive gpu1, GPU 0, 4 parallel slots", "$0 worker spawn --model tinyllama --hive gpu1 --device cuda:0 --slots 4"],
+      ["On a software Vulkan device (named explicitly)", "$0 worker spawn --model demo-tiny --device vulkan:0"],
     ],
   });
 
   hive = hiveOption();
   model = Option.String("--model,-m", { required: true, description: "model id (see `rbee model list`)" });
-  device = Option.String("--device", "cpu:0", { description: "cpu:N, cuda:N or metal:N (default cpu:0)" });
+  device = Option.String("--device", "auto", { description: "auto (default: a GPU that holds the model, else the CPU; never a software device), cpu:0, cuda:N, vulkan:N or metal:0" });
+  gpuLayers = Option.String("--gpu-layers", { description: "layers to offload on a GPU: auto (what fits, default), max or a number" });
   slots = Option.String("--slots", "1", { description: "requests it generates at once (default 1)", validator: t.isNumber() });
 
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}) }, (r) => {
       const w = r as WorkerInfo;
-      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}`;
+      const where = w.backend ? `; ${describeOffload(w as Offload)}` : "";
+      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}${where}`;
     });
   }
 }

@@ -1,7 +1,7 @@
 import type { HandlerTable } from "../jobs/dispatch.ts";
-import type { Executor } from "../jobs/job-runner.ts";
+import type { Executor, ExecutorContext } from "../jobs/job-runner.ts";
 import type { JobRegistry } from "../jobs/job-registry.ts";
-import { hiveIdOf, OPERATION_TARGET } from "../protocol/operations.ts";
+import { hiveIdOf, OPERATION_TARGET, type Operation } from "../protocol/operations.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
@@ -17,6 +17,11 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
   const toHive: Executor = (op, ctx) => {
     if (OPERATION_TARGET[op.operation] !== "hive") return executorFor({})(op, ctx);
     return hives.run(hiveIdOf(op) ?? "localhost", op, ctx);
+  };
+  const perHive = async (only: string | undefined, op: (id: string) => Operation, ctx: ExecutorContext) => {
+    const targets = only ? [only] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
+    const lists = await Promise.all(targets.map(async (id) => ((await hives.run(id, op(id), ctx)) as object[]).map((row) => ({ hive_id: id, ...row }))));
+    return lists.flat();
   };
   const handlers: HandlerTable = {
     status: () => queenStatus(registry, startedAt, () => hives.list().map((h) => ({ id: h.id, state: h.state }))),
@@ -35,6 +40,9 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
       const lists = await Promise.all(targets.map((id) => hives.run(id, { operation: "worker_list", hive_id: id }, ctx) as Promise<unknown[]>));
       return lists.flat();
     },
+    // Engines and devices of every online hive (or one), each row naming its hive.
+    engine_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "engine_list", hive_id: id }), ctx),
+    device_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "device_list", hive_id: id }), ctx),
     ...extra,
   };
   return executorFor(handlers, toHive);

@@ -1,0 +1,59 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Llama } from "node-llama-cpp";
+import { RbeeError } from "../protocol/errors.ts";
+import { loadEngine } from "../worker/engine.ts";
+import { enginePackages, llamaGpuOption, packageDir, type Backend } from "./backends.ts";
+
+/**
+ * Starting llama.cpp on one backend, in the process that will use it (a worker, or the
+ * short-lived `rbee engine probe`): never in a daemon, since a broken engine or driver can
+ * abort the process. Failures name what is missing.
+ */
+export async function startLlama(backend: Backend, logger: (level: string, message: string) => void): Promise<Llama> {
+  const { getLlama } = await loadEngine();
+  let llama: Llama;
+  try {
+    llama = await getLlama({ gpu: llamaGpuOption(backend), build: "never", logger: logger as never });
+  } catch (err) {
+    throw explainEngineFailure(backend, err instanceof Error ? err.message : String(err));
+  }
+  if (backend !== "cpu" && llama.gpu !== backend) {
+    throw explainEngineFailure(backend, `llama.cpp started with ${llama.gpu || "no GPU"} instead of ${backend}`);
+  }
+  return llama;
+}
+
+const LIB_DIRS = ["/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib"];
+
+/** Whether a shared library can be found where the dynamic loader usually looks. */
+export function hasLibrary(names: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean), ...LIB_DIRS];
+  return names.some((n) => dirs.some((d) => existsSync(join(d, n))));
+}
+
+/** Why a backend's engine does not load, in words that say what to install. */
+export function explainEngineFailure(backend: Backend, detail: string, env: NodeJS.ProcessEnv = process.env): RbeeError {
+  const fail = (missing: string, hint: string) =>
+    new RbeeError("ENGINE_UNAVAILABLE", `the ${backend} engine cannot load: ${missing} (${detail})`, `${hint} CPU workers are not affected.`, 422);
+  if (backend === "cpu") return fail("the built-in CPU engine did not start", "Reinstall rbee; the CPU engine ships inside it.");
+  const packages = enginePackages(backend);
+  if (!packages.length) return fail(`no prebuilt ${backend} engine exists for ${process.platform}-${process.arch}`, "Use another backend (see `rbee devices`).");
+  if (!existsSync(packageDir(packages[0], env))) {
+    return new RbeeError("ENGINE_MISSING", `the ${backend} engine is not installed on this hive`, `Install it: \`rbee engine install ${backend}\` (or --from FILE.tgz without internet).`, 422);
+  }
+  if (backend === "vulkan" && !hasLibrary(["libvulkan.so.1", "libvulkan.so"], env)) {
+    return fail("the Vulkan loader libvulkan.so.1 is missing", "Install libvulkan1 and a Vulkan driver (your GPU's, or Mesa's mesa-vulkan-drivers).");
+  }
+  if (backend === "cuda") {
+    if (!hasLibrary(["libcuda.so.1", "libcuda.so"], env)) return fail("the NVIDIA driver (libcuda.so.1) is missing", "Install the NVIDIA driver; nvidia-smi should list the GPU.");
+    const runtime = hasLibrary(["libcudart.so.12", "libcudart.so.13"], env) && hasLibrary(["libcublas.so.12", "libcublas.so.13"], env);
+    if (!runtime && !existsSync(packageDir(packages[1], env))) {
+      return fail("the CUDA runtime (libcudart/libcublas 12) is missing and the -ext package that bundles it is not installed", "Install the CUDA toolkit 12, or reinstall the engine with its runtime: `rbee engine install cuda`.");
+    }
+  }
+  if (backend === "vulkan" && /not compatible|NoBinaryFound/i.test(detail) && env.GGML_VK_VISIBLE_DEVICES !== undefined) {
+    return fail(`no Vulkan device ${env.GGML_VK_VISIBLE_DEVICES} answered`, "See the devices with `rbee devices`.");
+  }
+  return fail("the engine's self-test failed on this machine", "Check the GPU driver; `rbee engine list` shows each engine's state.");
+}
