@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { narrate } from "../narration/narrate.ts";
@@ -19,7 +20,7 @@ export interface InstalledPackage {
 /** node-llama-cpp's version: GPU engines must match it exactly (the binding refuses others). */
 export function bindingVersion(): string {
   if (embeddedEngine) return embeddedEngine.version;
-  const pkg = Bun.resolveSync("node-llama-cpp/package.json", import.meta.dir);
+  const pkg = createRequire(import.meta.url).resolve("node-llama-cpp/package.json");
   return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
 }
 

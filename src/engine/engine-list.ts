@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { embeddedEngine } from "../worker/engine-embedded.ts";
@@ -30,7 +31,7 @@ function folderBytes(dir: string): number {
 
 function cpuEnginePath(): string {
   if (embeddedEngine) return engineDir(engineCacheRoot(), embeddedEngine);
-  return dirname(Bun.resolveSync("node-llama-cpp/package.json", import.meta.dir));
+  return dirname(createRequire(import.meta.url).resolve("node-llama-cpp/package.json"));
 }
 
 /**
