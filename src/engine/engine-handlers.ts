@@ -9,7 +9,7 @@ import { engineInstalled, listDevices } from "./devices.ts";
 import { installEngine, removeEngine } from "./engine-install.ts";
 import { listEngines } from "./engine-list.ts";
 import { estimateModelMemory } from "./memory-estimate.ts";
-import { placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
+import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
 
 /** The engine and device operations a hive runs itself. */
 export function engineHandlers(hiveId: string): HandlerTable {
@@ -44,10 +44,13 @@ export function engineHandlers(hiveId: string): HandlerTable {
  * may be used) and applies placeWorker's rules.
  */
 export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers): Promise<PlacementDecision> {
-  if (device !== "auto") parseDevice(device);
+  const backend = device === "auto" ? "cpu" : parseDevice(device).backend;
   const need = await estimateModelMemory(modelPath, { slots });
   const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
   const devices = await listDevices({ engines: probeVulkan });
+  if (backend !== "cpu" && !engineInstalled(backend)) {
+    throw engineMissing(device, backend, devices, hiveId);
+  }
   const decision = placeWorker(device, need, devices, hiveId, gpuLayers);
   narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers)`, { device: decision.device, need_bytes: need.total_bytes });
   return decision;

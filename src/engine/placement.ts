@@ -30,7 +30,17 @@ function noFit(need: MemoryEstimate, devices: Device[], hiveId: string): RbeeErr
   );
 }
 
-const validList = (devices: Device[]) => devices.map((d) => `${d.id} (${d.name}${d.software ? ", software" : ""}${d.engine === "missing" ? ", engine missing" : ""})`).join(", ");
+export const validDevices = (devices: Device[]) => devices.map((d) => `${d.id} (${d.name}${d.software ? ", software" : ""}${d.engine === "missing" ? ", engine missing" : ""})`).join(", ");
+
+/** A GPU device whose backend has no engine on the hive: what to run, and what is there now. */
+export function engineMissing(device: string, backend: GpuBackend, devices: Device[], hiveId: string): RbeeError {
+  return new RbeeError(
+    "ENGINE_MISSING",
+    `${device}: the ${backend} engine is not installed on hive ${hiveId} (install it with \`rbee engine install ${backend} --hive ${hiveId}\`); valid devices: ${validDevices(devices)}`,
+    "CPU workers run without it.",
+    422,
+  );
+}
 
 /**
  * Where a worker goes, before any process starts. A named device must exist and have its
@@ -44,10 +54,10 @@ export function placeWorker(requested: string, need: MemoryEstimate, devices: De
     const ref = parseDevice(requested);
     const device = devices.find((d) => d.id === requested);
     if (ref.backend !== "cpu" && devices.some((d) => d.backend === ref.backend && d.engine === "missing")) {
-      throw new RbeeError("ENGINE_MISSING", `${requested}: the ${ref.backend} engine is not installed on hive ${hiveId}`, `Install it with \`rbee engine install ${ref.backend as GpuBackend} --hive ${hiveId}\`; devices now: ${validList(devices)}.`, 422);
+      throw engineMissing(requested, ref.backend as GpuBackend, devices, hiveId);
     }
     if (!device) {
-      throw new RbeeError("DEVICE_NOT_FOUND", `hive ${hiveId} has no device ${requested}`, `Valid devices: ${validList(devices)}${ref.backend === "vulkan" || ref.backend === "metal" ? ` (no ${ref.backend} device listed? \`rbee engine install ${ref.backend}\`)` : ""}.`, 404);
+      throw new RbeeError("DEVICE_NOT_FOUND", `hive ${hiveId} has no device ${requested}; valid devices: ${validDevices(devices)}`, "Pick one of them (`rbee devices` lists every hive's).", 404);
     }
     if (device.backend === "cpu") {
       if (gpuLayers !== undefined && gpuLayers !== 0 && gpuLayers !== "auto") throw new RbeeError("INVALID_GPU_LAYERS", "--gpu-layers applies to GPU devices; cpu:0 holds every layer", "Drop --gpu-layers or name a GPU device.");

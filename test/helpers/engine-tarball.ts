@@ -25,7 +25,7 @@ export const sha512Integrity = (bytes: Uint8Array) => `sha512-${createHash("sha5
  */
 export function startRegistry(packages: Record<string, { version: string; tarball: Uint8Array; integrityOf?: Uint8Array }>) {
   const hits: string[] = [];
-  const server = Bun.serve({
+  const server: Bun.Server<undefined> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
@@ -33,10 +33,10 @@ export function startRegistry(packages: Record<string, { version: string; tarbal
       hits.push(path);
       for (const [name, p] of Object.entries(packages)) {
         if (path === `/${name}`) {
-          const dist = { tarball: `${server.url}tarballs/${name}-${p.version}.tgz`, integrity: sha512Integrity(p.integrityOf ?? p.tarball) };
+          const dist: { tarball: string; integrity: string } = { tarball: `${server.url}tarballs/${name}-${p.version}.tgz`, integrity: sha512Integrity(p.integrityOf ?? p.tarball) };
           return Response.json({ name, versions: { [p.version]: { name, version: p.version, dist } } });
         }
-        if (path === `/tarballs/${name}-${p.version}.tgz`) return new Response(p.tarball);
+        if (path === `/tarballs/${name}-${p.version}.tgz`) return new Response(p.tarball as Uint8Array<ArrayBuffer>);
       }
       return Response.json({ error: "Not found" }, { status: 404 });
     },
