@@ -134,8 +134,8 @@ export class WorkerProcess {
       this.offload = offloadOf(msg);
       this.state = "ready";
       this.error = undefined;
-      const where = this.offload ? `; ${describeOffload(this.offload)}` : "";
-      narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms${where})`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms, ...this.offload });
+      const where = this.offload ? `: ${describeOffload(this.offload)}` : "";
+      narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)${where}`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms, ...this.offload });
       this.settleReady();
     } else if (msg.event === "failed" && msg.error) {
       this.settleReady(new RbeeError(msg.error.code, msg.error.message, msg.error.hint, 422));
