@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
-import { vulkanTarball } from "../helpers/engine-tarball.ts";
+import { ENGINE_VERSION, vulkanTarball } from "../helpers/engine-tarball.ts";
 
 /**
  * The compiled binary on Mesa's software Vulkan device (llvmpipe, from mesa-vulkan-drivers):
@@ -46,10 +46,10 @@ describe("compiled rbee: GPU engines, devices and workers (Vulkan on llvmpipe)",
     // when the Vulkan engine is installed from node-llama-cpp's package tarball
     const install = await rbee(["engine", "install", "vulkan", "--from", vulkanTarball()], SLOW);
     expect(install.code, install.stderr).toBe(0);
-    expect(install.stdout).toContain("vulkan engine installed: @node-llama-cpp/linux-x64-vulkan@3.22.1");
+    expect(install.stdout).toContain(`vulkan engine installed: @node-llama-cpp/linux-x64-vulkan@${ENGINE_VERSION}`);
     // then it is listed and loads
     const engines = json((await rbee(["engine", "list", "--json"], SLOW)).stdout);
-    expect(engines.find((e) => e.backend === "vulkan")).toMatchObject({ hive_id: "localhost", installed: true, version: "3.22.1", loads: true });
+    expect(engines.find((e) => e.backend === "vulkan")).toMatchObject({ hive_id: "localhost", installed: true, version: ENGINE_VERSION, loads: true });
     expect(engines.find((e) => e.backend === "cpu")).toMatchObject({ installed: true, loads: true });
     // and llvmpipe is a device, marked software
     const devices = json((await rbee(["devices", "--json"], SLOW)).stdout);

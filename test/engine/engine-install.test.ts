@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { gpuModulesDir, packageDir } from "../../src/engine/backends.ts";
 import { ENGINE_MARKER, installEngine, removeEngine } from "../../src/engine/engine-install.ts";
 import { narrated } from "../helpers/narration.ts";
-import { readTarball, startRegistry, VULKAN_PACKAGE, vulkanTarball } from "../helpers/engine-tarball.ts";
+import { ENGINE_VERSION, readTarball, startRegistry, VULKAN_PACKAGE, vulkanTarball } from "../helpers/engine-tarball.ts";
 
 /** What is in the engines' node_modules/@node-llama-cpp (temp folders included). */
 const scopeEntries = () => {
@@ -33,14 +33,14 @@ describe("engine install: registry or file, verified, unpacked atomically", () =
   it("fetches the package from the registry, checks its sha512, narrates progress and unpacks it beside the CPU engine", async () => {
     // given a registry that serves the real Vulkan engine package
     const tarball = readTarball();
-    registry = startRegistry({ [VULKAN_PACKAGE]: { version: "3.22.1", tarball } });
+    registry = startRegistry({ [VULKAN_PACKAGE]: { version: ENGINE_VERSION, tarball } });
     // when the Vulkan engine is installed from it
     const { result, error, events } = await narrated(() => installEngine({ backend: "vulkan", registry: registry!.url }));
     // then the package is in place, complete, with where it came from
     expect(error).toBeUndefined();
-    expect(result).toEqual([expect.objectContaining({ name: VULKAN_PACKAGE, version: "3.22.1", integrity: expect.stringMatching(/^sha512-/) })]);
+    expect(result).toEqual([expect.objectContaining({ name: VULKAN_PACKAGE, version: ENGINE_VERSION, integrity: expect.stringMatching(/^sha512-/) })]);
     const dir = packageDir(VULKAN_PACKAGE);
-    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))).toMatchObject({ name: VULKAN_PACKAGE, version: "3.22.1" });
+    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8"))).toMatchObject({ name: VULKAN_PACKAGE, version: ENGINE_VERSION });
     expect(existsSync(join(dir, "bins", "linux-x64-vulkan", "libggml-vulkan.so"))).toBe(true);
     expect(JSON.parse(readFileSync(join(dir, ENGINE_MARKER), "utf8")).source).toContain(registry.url);
     expect(scopeEntries()).toEqual(["linux-x64-vulkan"]);
@@ -48,7 +48,7 @@ describe("engine install: registry or file, verified, unpacked atomically", () =
     const progress = events.filter((e) => e.progress);
     expect(progress.at(-1)!.progress).toMatchObject({ current: tarball.length, total: tarball.length });
     expect(events.map((e) => e.human).join("\n")).toMatch(/sha512 matches the registry/);
-    expect(registry.hits).toEqual([`/${VULKAN_PACKAGE}`, `/tarballs/${VULKAN_PACKAGE}-3.22.1.tgz`]);
+    expect(registry.hits).toEqual([`/${VULKAN_PACKAGE}`, `/tarballs/${VULKAN_PACKAGE}-${ENGINE_VERSION}.tgz`]);
   });
 
   it("refuses a tarball whose sha512 differs from the registry's, and installs nothing", async () => {
@@ -56,7 +56,7 @@ describe("engine install: registry or file, verified, unpacked atomically", () =
     const good = readTarball();
     const bad = good.slice();
     bad[bad.length >> 1] ^= 0xff;
-    registry = startRegistry({ [VULKAN_PACKAGE]: { version: "3.22.1", tarball: bad, integrityOf: good } });
+    registry = startRegistry({ [VULKAN_PACKAGE]: { version: ENGINE_VERSION, tarball: bad, integrityOf: good } });
     // when installing
     const { error } = await narrated(() => installEngine({ backend: "vulkan", registry: registry!.url }));
     // then it is refused with the reason, and nothing was unpacked

@@ -4,15 +4,17 @@ import { resolve } from "node:path";
 
 /**
  * node-llama-cpp's real Vulkan engine package, packed once into .cache/engines (outside git)
- * by .ci/run: `npm pack @node-llama-cpp/linux-x64-vulkan@3.22.1 --pack-destination .cache/engines`.
+ * by .ci/run: `npm pack @node-llama-cpp/linux-x64-vulkan@VERSION --pack-destination .cache/engines`.
  * Tests serve it from a loopback registry or install it from the file; none reaches the internet.
  */
 export const VULKAN_PACKAGE = "@node-llama-cpp/linux-x64-vulkan";
-export const VULKAN_TARBALL = resolve(import.meta.dirname, "../../.cache/engines/node-llama-cpp-linux-x64-vulkan-3.22.1.tgz");
+/** GPU engines match the binding's version exactly. */
+export const ENGINE_VERSION: string = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../node_modules/node-llama-cpp/package.json"), "utf8")).version;
+export const VULKAN_TARBALL = resolve(import.meta.dirname, `../../.cache/engines/node-llama-cpp-linux-x64-vulkan-${ENGINE_VERSION}.tgz`);
 
 export function vulkanTarball(): string {
   if (!existsSync(VULKAN_TARBALL)) {
-    throw new Error(`${VULKAN_TARBALL} is missing: run \`npm pack ${VULKAN_PACKAGE}@3.22.1 --pack-destination .cache/engines\` (.ci/run does)`);
+    throw new Error(`${VULKAN_TARBALL} is missing: run \`npm pack ${VULKAN_PACKAGE}@${ENGINE_VERSION} --pack-destination .cache/engines\` (.ci/run does)`);
   }
   return VULKAN_TARBALL;
 }
