@@ -15,9 +15,12 @@ export const GPU_BACKENDS: readonly GpuBackend[] = ["vulkan", "cuda", "metal"];
 export const llamaGpuOption = (backend: Backend): false | GpuBackend => (backend === "cpu" ? false : backend);
 
 /**
- * The npm packages that make up a GPU engine on this platform (first one required). CUDA's
- * `-ext` package carries a fallback build with the CUDA runtime libraries bundled, for
- * machines that have the NVIDIA driver but no CUDA toolkit.
+ * The npm packages that make up a GPU engine on this platform (first one required). Read from
+ * the 3.22.1 packages: `linux-x64-cuda`'s libggml-cuda.so links the CUDA 13 runtime
+ * (libcudart.so.13, libcublas.so.13) and the driver (libcuda.so.1); `-ext` adds only
+ * `fallback/libggml-cuda.so`, built against CUDA 12, which node-llama-cpp loads when the first
+ * does not (a machine with the CUDA 12 runtime, or a driver too old for 13). Neither bundles
+ * the runtime.
  */
 export function enginePackages(backend: GpuBackend, platform = process.platform, arch = process.arch): string[] {
   const os = platform === "darwin" ? "mac" : platform === "win32" ? "win" : platform;

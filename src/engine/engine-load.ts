@@ -47,9 +47,10 @@ export function explainEngineFailure(backend: Backend, detail: string, env: Node
   }
   if (backend === "cuda") {
     if (!hasLibrary(["libcuda.so.1", "libcuda.so"], env)) return fail("the NVIDIA driver (libcuda.so.1) is missing", "Install the NVIDIA driver; nvidia-smi should list the GPU.");
-    const runtime = hasLibrary(["libcudart.so.12", "libcudart.so.13"], env) && hasLibrary(["libcublas.so.12", "libcublas.so.13"], env);
-    if (!runtime && !existsSync(packageDir(packages[1], env))) {
-      return fail("the CUDA runtime (libcudart/libcublas 12) is missing and the -ext package that bundles it is not installed", "Install the CUDA toolkit 12, or reinstall the engine with its runtime: `rbee engine install cuda`.");
+    const cuda13 = hasLibrary(["libcudart.so.13"], env) && hasLibrary(["libcublas.so.13"], env);
+    const cuda12 = hasLibrary(["libcudart.so.12"], env) && hasLibrary(["libcublas.so.12"], env) && existsSync(packageDir(packages[1], env));
+    if (!cuda13 && !cuda12) {
+      return fail("no CUDA runtime it can use: libcudart.so.13 + libcublas.so.13 (or .12 with the engine's -ext package) were not found", "Install the CUDA 13 runtime libraries (or CUDA 12 and `rbee engine install cuda`, which adds the CUDA 12 build); LD_LIBRARY_PATH may point at them.");
     }
   }
   if (backend === "vulkan" && /not compatible|NoBinaryFound/i.test(detail) && env.GGML_VK_VISIBLE_DEVICES !== undefined) {
