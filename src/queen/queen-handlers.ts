@@ -18,6 +18,7 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
     if (OPERATION_TARGET[op.operation] !== "hive") return executorFor({})(op, ctx);
     return hives.run(hiveIdOf(op) ?? "localhost", op, ctx);
   };
+  /** Runs a hive operation on one hive or every online one; each row names its hive. */
   const perHive = async (only: string | undefined, op: (id: string) => Operation, ctx: ExecutorContext) => {
     const targets = only ? [only] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
     const lists = await Promise.all(targets.map(async (id) => ((await hives.run(id, op(id), ctx)) as object[]).map((row) => ({ hive_id: id, ...row }))));
@@ -35,12 +36,8 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
       narrate("hive_forgotten", `forgot hive ${op.hive_id}: its next heartbeat registers it again, at the URL it then gives`);
       return { hive_id: op.hive_id, forgotten: true };
     },
-    worker_list: async (op, ctx) => {
-      const targets = op.hive_id ? [op.hive_id] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
-      const lists = await Promise.all(targets.map((id) => hives.run(id, { operation: "worker_list", hive_id: id }, ctx) as Promise<unknown[]>));
-      return lists.flat();
-    },
-    // Engines and devices of every online hive (or one), each row naming its hive.
+    // Workers, engines and devices of every online hive (or one), each row naming its hive.
+    worker_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "worker_list", hive_id: id }), ctx),
     engine_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "engine_list", hive_id: id }), ctx),
     device_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "device_list", hive_id: id }), ctx),
     ...extra,
