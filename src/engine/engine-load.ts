@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Llama } from "node-llama-cpp";
 import { RbeeError } from "../protocol/errors.ts";
+import { embeddedEngine } from "../worker/engine-embedded.ts";
 import { loadEngine } from "../worker/engine.ts";
 import { enginePackages, llamaGpuOption, packageDir, type Backend } from "./backends.ts";
 
@@ -55,6 +56,11 @@ export function explainEngineFailure(backend: Backend, detail: string, env: Node
   }
   if (backend === "vulkan" && /not compatible|NoBinaryFound/i.test(detail) && env.GGML_VK_VISIBLE_DEVICES !== undefined) {
     return fail(`no Vulkan device ${env.GGML_VK_VISIBLE_DEVICES} answered`, "See the devices with `rbee devices`.");
+  }
+  if (!embeddedEngine) {
+    // From source, node-llama-cpp lives in the repository's node_modules and looks for its GPU
+    // packages there, not in rbee's engine cache.
+    return fail(`rbee runs from source, where node-llama-cpp looks for ${packages[0]} in the repository's node_modules`, "Use the compiled binary (`bun run build`, then dist/rbee).");
   }
   return fail("the engine's self-test failed on this machine", "Check the GPU driver; `rbee engine list` shows each engine's state.");
 }
