@@ -25,7 +25,7 @@ describe("compiled rbee: GPU engines, devices and workers (Vulkan on llvmpipe)",
     home?.cleanup();
   });
 
-  it("without the Vulkan engine, vulkan:0 and cpu:7 are refused before any process starts", async () => {
+  it("without GPU engines, vulkan:0, cuda:0 and cpu:7 are refused before any process starts", async () => {
     const noEngine = await rbee(["worker", "spawn", "--model", "demo-tiny", "--device", "vulkan:0", "--json"]);
     expect(noEngine.code).toBe(1);
     const failed = json(noEngine.stdout).find((e) => e.action === "job_failed");
@@ -35,6 +35,10 @@ describe("compiled rbee: GPU engines, devices and workers (Vulkan on llvmpipe)",
     expect(noDevice.code).toBe(1);
     expect(noDevice.stderr).toMatch(/hive localhost has no device cpu:7; valid devices: cpu:0 \(/);
     expect(noDevice.stderr).not.toContain("spawned worker");
+    const cuda = await rbee(["worker", "spawn", "--model", "demo-tiny", "--device", "cuda:0"]);
+    expect(cuda.code).toBe(1);
+    expect(cuda.stderr).toContain("cuda:0: the cuda engine is not installed on hive localhost");
+    expect((await rbee(["worker", "spawn", "--model", "demo-tiny", "--device", "vulkan:0", "--gpu-layers", "most"])).code).toBe(2);
     expect((await rbee(["worker", "list", "--json"])).stdout.trim()).toBe("");
     // and the engine's own probe names what is missing
     const probe = await runRbee(["engine", "probe", "vulkan"], { RBEE_HOME: home.home });
