@@ -11,9 +11,10 @@ export interface Capabilities {
 }
 
 /**
- * What this machine can run on, quickly: CPU, NVIDIA GPUs (nvidia-smi), Metal. Vulkan devices
- * need an engine probe and come from `rbee devices` (the engine room's listDevices).
+ * What this machine can run on: CPU, NVIDIA GPUs (nvidia-smi), Metal, and Vulkan devices when
+ * the Vulkan engine is installed (a short probe process per device, so callers ask once, at
+ * start, or on demand: `hive status`).
  */
 export async function detectCapabilities(): Promise<Capabilities> {
-  return { os: platform(), arch: arch(), devices: await listDevices({ engines: false }) };
+  return { os: platform(), arch: arch(), devices: await listDevices() };
 }
