@@ -27,6 +27,11 @@ import { QueenStopCommand } from "./queen/stop.ts";
 import { ServeCommand } from "./serve.ts";
 import { StatusCommand } from "./status.ts";
 import { TuiCommand } from "./tui.ts";
+import { DevicesCommand } from "./devices.ts";
+import { EngineInstallCommand } from "./engine/install.ts";
+import { EngineListCommand } from "./engine/list.ts";
+import { EngineProbeCommand } from "./engine/probe.ts";
+import { EngineRemoveCommand } from "./engine/remove.ts";
 import { WorkerGetCommand } from "./worker/get.ts";
 import { WorkerListCommand } from "./worker/list.ts";
 import { WorkerServeCommand } from "./worker/serve.ts";
@@ -54,6 +59,11 @@ export const commands: CommandClass[] = [
   WorkerGetCommand,
   WorkerStopCommand,
   WorkerServeCommand,
+  EngineListCommand,
+  EngineInstallCommand,
+  EngineRemoveCommand,
+  EngineProbeCommand,
+  DevicesCommand,
   HiveListCommand,
   HiveInstallCommand,
   HiveStartCommand,

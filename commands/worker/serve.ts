@@ -6,6 +6,7 @@ import { setNarrationActor } from "../../src/narration/narrate.ts";
 import { RbeeError } from "../../src/protocol/errors.ts";
 import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
+import { parseGpuLayers } from "../gpu-layers-option.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
   static paths = [["worker", "serve"]];
@@ -40,7 +41,8 @@ export class WorkerServeCommand extends RbeeCommand {
 
   model = Option.String("--model", { required: true, description: "path of the GGUF model file" });
   modelId = Option.String("--model-id", { description: "name reported to clients (default: the file name without .gguf)" });
-  device = Option.String("--device", "cpu:0", { description: "device to run on (cpu:0)" });
+  device = Option.String("--device", "cpu:0", { description: "device to run on: cpu:0, cuda:N, vulkan:N, metal:0 (a hive pins N in the environment)" });
+  gpuLayers = Option.String("--gpu-layers", { description: "layers to offload on a GPU device: auto (what fits, default), max or a number" });
   port = Option.String("--port", { required: true, description: "port to listen on (workers use 7900 and up; 0 picks a free one)", validator: t.isNumber() });
   slots = Option.String("--slots", "1", { description: "requests that can generate at the same time", validator: t.isNumber() });
   threads = Option.String("--threads", { description: "CPU threads (default: RBEE_WORKER_THREADS, else 1 for tiny models, else all math cores)", validator: t.isNumber() });
@@ -63,6 +65,7 @@ export class WorkerServeCommand extends RbeeCommand {
       slots: this.slots,
       threads: this.threads,
       contextSize: this.ctx,
+      gpuLayers: parseGpuLayers(this.gpuLayers),
       token: loadApiToken(),
     });
     let stopSignal!: () => void;
@@ -78,12 +81,12 @@ export class WorkerServeCommand extends RbeeCommand {
       if (process.ppid !== parent) stopSignal();
     }, 500);
     try {
-      const { loadMs } = await server.ready.catch(async (err) => {
+      const { loadMs, offload } = await server.ready.catch(async (err) => {
         this.context.stdout.write(`${JSON.stringify({ event: "failed", ...RbeeError.from(err).toBody() })}\n`);
         await server.stop();
         throw err;
       });
-      this.context.stdout.write(`${JSON.stringify({ event: "ready", port: server.port, load_ms: Math.round(loadMs) })}\n`);
+      this.context.stdout.write(`${JSON.stringify({ event: "ready", port: server.port, load_ms: Math.round(loadMs), ...offload })}\n`);
       await stopped;
       await server.stop();
     } finally {

@@ -5,23 +5,27 @@ import { DEFAULT_WORKER_SLOTS } from "../../src/protocol/operations.ts";
 import { JobCommand } from "../job-command.ts";
 import { hiveOption } from "../hive-option.ts";
 import { RESTART_MODES } from "../../src/hive/restart-policy.ts";
+import { parseGpuLayers } from "../gpu-layers-option.ts";
+import { describeOffload, type Offload } from "../../src/engine/offload.ts";
 
 export class WorkerSpawnCommand extends JobCommand {
   static paths = [["worker", "spawn"]];
   static usage = Command.Usage({
     category: "Workers",
     description: "start a worker with a model loaded, on a hive and device",
-    details: "The hive starts `rbee worker serve`, narrates spawn → loading → ready, and restarts it with backoff if it crashes, is killed or hangs (`--restart` changes that).",
+    details: "The hive estimates the memory the model needs, picks or checks the device (refusing one that does not exist, lacks its engine or cannot hold the model, before any process starts), starts `rbee worker serve` pinned to that device, narrates spawn → loading → ready with the layers offloaded, and restarts it with backoff if it crashes, is killed or hangs (`--restart` changes that).",
     examples: [
       ["Load the demo model on the local CPU", "$0 worker spawn --model demo-tiny"],
       ["On hive gpu1, GPU 0, 4 parallel slots", "$0 worker spawn --model tinyllama --hive gpu1 --device cuda:0 --slots 4"],
+      ["On a software Vulkan device (named explicitly)", "$0 worker spawn --model demo-tiny --device vulkan:0"],
       ["A worker that stays down when it dies", "$0 worker spawn --model demo-tiny --restart never"],
     ],
   });
 
   hive = hiveOption();
   model = Option.String("--model,-m", { required: true, description: "model id (see `rbee model list`)" });
-  device = Option.String("--device", "cpu:0", { description: "cpu:N, cuda:N or metal:N (default cpu:0)" });
+  device = Option.String("--device", "auto", { description: "auto (default: a GPU that holds the model, else the CPU; never a software device), cpu:0, cuda:N, vulkan:N or metal:0" });
+  gpuLayers = Option.String("--gpu-layers", { description: "layers to offload on a GPU: auto (what fits, default), max or a number" });
   slots = Option.String("--slots", String(DEFAULT_WORKER_SLOTS), { description: `requests it generates at once (default ${DEFAULT_WORKER_SLOTS}, as for the workers the queen starts on demand)`, validator: t.isNumber() });
   restart = Option.String("--restart", "on-failure", {
     description: "when it comes back: on-failure (a crash, a kill or a hang; the default), always (any exit it was not asked for), never",
@@ -29,9 +33,10 @@ export class WorkerSpawnCommand extends JobCommand {
   });
 
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}) }, (r) => {
       const w = r as WorkerInfo;
-      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}`;
+      const where = w.backend ? `; ${describeOffload(w as Offload)}` : "";
+      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}${where}`;
     });
   }
 }

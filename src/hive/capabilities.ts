@@ -1,14 +1,8 @@
-import { cpus, freemem, platform, totalmem, arch } from "node:os";
-import { execa } from "execa";
+import { arch, platform } from "node:os";
+import { listDevices, type Device } from "../engine/devices.ts";
 
-export interface Device {
-  id: string;
-  kind: "cpu" | "cuda" | "metal";
-  name: string;
-  memory_total_bytes?: number;
-  memory_free_bytes?: number;
-  cores?: number;
-}
+export type { Device };
+export { parseNvidiaSmi } from "../engine/devices.ts";
 
 export interface Capabilities {
   os: string;
@@ -16,42 +10,11 @@ export interface Capabilities {
   devices: Device[];
 }
 
-/** What this machine can run on: CPU always; NVIDIA GPUs via nvidia-smi; Metal on macOS. */
+/**
+ * What this machine can run on: CPU, NVIDIA GPUs (nvidia-smi), Metal, and Vulkan devices when
+ * the Vulkan engine is installed (a short probe process per device, so callers ask once, at
+ * start, or on demand: `hive status`).
+ */
 export async function detectCapabilities(): Promise<Capabilities> {
-  const cpu: Device = {
-    id: "cpu:0",
-    kind: "cpu",
-    name: cpus()[0]?.model?.trim() || "cpu",
-    cores: cpus().length,
-    memory_total_bytes: totalmem(),
-    memory_free_bytes: freemem(),
-  };
-  const devices = [cpu, ...(await nvidiaGpus())];
-  if (platform() === "darwin" && arch() === "arm64") devices.push({ id: "metal:0", kind: "metal", name: "Apple GPU (Metal)", memory_total_bytes: totalmem() });
-  return { os: platform(), arch: arch(), devices };
-}
-
-/** Parses `nvidia-smi --query-gpu=index,name,memory.total,memory.free --format=csv,noheader,nounits`. */
-export function parseNvidiaSmi(csv: string): Device[] {
-  const MiB = 1024 * 1024;
-  return csv
-    .split("\n")
-    .map((line) => line.split(",").map((s) => s.trim()))
-    .filter((cols) => cols.length >= 4 && /^\d+$/.test(cols[0]))
-    .map(([index, name, total, free]) => ({
-      id: `cuda:${index}`,
-      kind: "cuda" as const,
-      name,
-      memory_total_bytes: Number(total) * MiB,
-      memory_free_bytes: Number(free) * MiB,
-    }));
-}
-
-async function nvidiaGpus(): Promise<Device[]> {
-  try {
-    const { stdout } = await execa("nvidia-smi", ["--query-gpu=index,name,memory.total,memory.free", "--format=csv,noheader,nounits"], { timeout: 5_000, stdin: "ignore" });
-    return parseNvidiaSmi(stdout);
-  } catch {
-    return []; // no NVIDIA driver here: CPU only
-  }
+  return { os: platform(), arch: arch(), devices: await listDevices() };
 }

@@ -2,6 +2,7 @@ import { narrate } from "../narration/narrate.ts";
 import { audit } from "../security/audit-log.ts";
 import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
+import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import type { WorkerPool } from "./worker-pool.ts";
@@ -16,7 +17,8 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     },
     worker_spawn: async (op) => {
       const model = models.get(op.model);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: op.device, slots: op.slots, restart: op.restart });
+      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers);
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart });
       return worker.info();
     },
     worker_list: async () => pool.list(),
@@ -35,5 +37,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       return record;
     },
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
+    ...engineHandlers(hiveId),
   };
 }

@@ -1,3 +1,4 @@
+import { placeOnHive } from "../engine/engine-handlers.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { emitToken } from "../narration/emit.ts";
@@ -21,7 +22,8 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   } else {
     const model = models.get(op.model);
     narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
-    worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: "cpu:0", slots: 1 });
+    const placed = await placeOnHive(pool.hiveId, model.path, "auto", 1);
+    worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: 1 });
   }
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;

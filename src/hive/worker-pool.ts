@@ -8,6 +8,8 @@ export interface SpawnRequest {
   modelId: string;
   modelPath: string;
   device: string;
+  /** Layers to offload to a GPU device ("auto": what fits). */
+  gpuLayers?: "auto" | "max" | number;
   slots: number;
   restart?: RestartMode;
 }

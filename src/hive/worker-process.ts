@@ -7,6 +7,8 @@ import { selfCommand } from "../lifecycle/self-command.ts";
 import { audit } from "../security/audit-log.ts";
 import { RestartTracker, shouldRestart, type RestartMode, type RestartPolicy } from "./restart-policy.ts";
 import { workerEnv } from "./worker-env.ts";
+import { deviceEnv, parseDevice } from "../engine/backends.ts";
+import { describeOffload, offloadOf, type Offload } from "../engine/offload.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
 
@@ -16,12 +18,13 @@ export interface WorkerSpec {
   modelId: string;
   modelPath: string;
   device: string;
+  gpuLayers?: "auto" | "max" | number;
   slots: number;
   /** Which exits bring it back; on-failure by default. */
   restart?: RestartMode;
 }
 
-export interface WorkerInfo {
+export interface WorkerInfo extends Partial<Offload> {
   worker_id: string;
   hive_id: string;
   model: string;
@@ -54,6 +57,7 @@ export class WorkerProcess {
   pid?: number;
   port?: number;
   loadMs?: number;
+  offload?: Offload;
   error?: string;
   private startedAt?: number;
   private child?: ResultPromise;
@@ -80,13 +84,13 @@ export class WorkerProcess {
 
   /** Starts the process and resolves when the model is loaded (rejects when it cannot be). */
   async start(): Promise<void> {
-    const { workerId, modelId, modelPath, device, slots } = this.spec;
+    const { workerId, modelId, modelPath, device, slots, gpuLayers } = this.spec;
     this.state = "starting";
-    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
+    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : [])];
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
     // extendEnv: false, or execa would add back what workerEnv withholds.
-    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: workerEnv(this.token), extendEnv: false });
+    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: { ...workerEnv(this.token), ...deviceEnv(parseDevice(device)) }, extendEnv: false });
     this.child = child;
     this.exited = false;
     this.hung = false;
@@ -123,7 +127,7 @@ export class WorkerProcess {
   }
 
   private onStdoutLine(line: string): void {
-    let msg: { event?: string; port?: number; load_ms?: number; error?: { code: string; message: string; hint?: string } };
+    let msg: { event?: string; port?: number; load_ms?: number; error?: { code: string; message: string; hint?: string } } & Record<string, unknown>;
     try {
       msg = JSON.parse(line);
     } catch {
@@ -133,9 +137,11 @@ export class WorkerProcess {
     if (msg.event === "ready" && msg.port) {
       this.port = msg.port;
       this.loadMs = msg.load_ms;
+      this.offload = offloadOf(msg);
       this.state = "ready";
       this.error = undefined;
-      narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms });
+      const where = this.offload ? `: ${describeOffload(this.offload)}` : "";
+      narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)${where}`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms, ...this.offload });
       this.settleReady();
     } else if (msg.event === "failed" && msg.error) {
       this.settleReady(new RbeeError(msg.error.code, msg.error.message, msg.error.hint, 422));
@@ -257,6 +263,7 @@ export class WorkerProcess {
       ...(this.port ? { port: this.port, url: this.url } : {}),
       ...(this.startedAt && this.state !== "stopped" ? { uptime_s: Math.round((Date.now() - this.startedAt) / 1000) } : {}),
       ...(this.loadMs !== undefined ? { load_ms: this.loadMs } : {}),
+      ...this.offload,
       ...(this.error ? { error: this.error } : {}),
     };
   }

@@ -9,7 +9,7 @@
  * tokens point against it, so sampling never picks `</s>` (generation runs to max_tokens)
  * nor stray bytes (no broken UTF-8).
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { buildVocab, TokenType } from "./demo-vocab.ts";
 import { ByteWriter, encodeTensor, ggmlTypeId, prng, tensorBytes, writeMeta, type MetaValue, type TensorType } from "./gguf-encode.ts";
@@ -30,6 +30,11 @@ export interface DemoModelOptions {
   ctx?: number;
   /** Storage type of the 2-D weights (norms stay F32). */
   type?: TensorType;
+  /**
+   * Write the header only and extend the file to its full size without writing weights: a
+   * sparse file whose header declares a model of any size (placement tests), not loadable.
+   */
+  sparse?: boolean;
 }
 
 const ALIGNMENT = 32;
@@ -203,7 +208,10 @@ export function writeDemoModel(path: string, opts: DemoModelOptions = {}): numbe
     writeSync(fd, header.result());
     const dataStart = header.length;
     let pos = dataStart;
-    specs.forEach((t, i) => {
+    if (opts.sparse) {
+      pos = dataStart + offset;
+      ftruncateSync(fd, pos);
+    } else specs.forEach((t, i) => {
       const target = dataStart + offsets[i]!;
       if (target > pos) writeSync(fd, new Uint8Array(target - pos));
       const bytes = encodeTensor(t.type, t.fill());

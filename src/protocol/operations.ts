@@ -9,6 +9,7 @@ const hiveId = id.default("localhost");
 const alias = z.string().min(1).max(253).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "a host alias: letters, digits, '.', '_', '-'");
 /** C0/C1 controls (newlines too) and the bidi overrides that make a name read as something else. */
 const noControlAtAll = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s), "control characters are not allowed");
+const gpuBackend = z.enum(["vulkan", "cuda", "metal"]);
 const noControl = (max: number) => z.string().max(max).refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), "control characters are not allowed");
 
 export const ChatMessage = z.object({ role: z.enum(["system", "user", "assistant"]), content: noControl(100_000) });
@@ -36,7 +37,21 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("hive_stop"), alias }).strict(),
   z.object({ operation: z.literal("hive_upgrade"), alias, binary: z.string().max(4096).optional(), queen_url: z.string().url().optional() }).strict(),
   z.object({ operation: z.literal("hive_status"), hive_id: hiveId }).strict(),
-  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS), restart: z.enum(["always", "on-failure", "never"]).default("on-failure") }).strict(),
+  z
+    .object({
+      operation: z.literal("worker_spawn"),
+      hive_id: hiveId,
+      model: id,
+      device: z.string().regex(/^(auto|(cpu|cuda|vulkan|metal):\d{1,2})$/, "auto, cpu:0, cuda:N, vulkan:N or metal:0").default("auto"),
+      gpu_layers: z.union([z.enum(["auto", "max"]), z.number().int().min(0).max(10_000)]).optional(),
+      slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
+      restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
+    })
+    .strict(),
+  z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
+  z.object({ operation: z.literal("engine_install"), hive_id: hiveId, backend: gpuBackend, from: z.array(z.string().min(1).max(4096)).min(1).max(4).optional(), registry: z.string().url().optional() }).strict(),
+  z.object({ operation: z.literal("engine_remove"), hive_id: hiveId, backend: gpuBackend }).strict(),
+  z.object({ operation: z.literal("device_list"), hive_id: id.optional() }).strict(),
   z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
   z.object({ operation: z.literal("worker_get"), hive_id: hiveId, worker_id: id }).strict(),
   z.object({ operation: z.literal("worker_stop"), hive_id: hiveId, worker_id: id }).strict(),
@@ -65,6 +80,10 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   hive_upgrade: "queen",
   hive_status: "hive",
   worker_spawn: "hive",
+  engine_list: "queen",
+  engine_install: "hive",
+  engine_remove: "hive",
+  device_list: "queen",
   worker_list: "queen",
   worker_get: "hive",
   worker_stop: "hive",
@@ -81,7 +100,7 @@ export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
  * Operations that only read. Dashboards poll them every second, so finished ones are kept
  * apart (briefly, few) and never push a user's own jobs out of the registry.
  */
-export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get"]);
+export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get", "engine_list", "device_list"]);
 
 /** The hive an operation names, when it names one. */
 export function hiveIdOf(op: Operation): string | undefined {

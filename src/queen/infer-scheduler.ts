@@ -22,7 +22,7 @@ export interface SchedulerOptions {
   spawnTimeoutMs: number;
 }
 
-export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: DEFAULT_WORKER_SLOTS, device: "cpu:0", spawnTimeoutMs: 180_000 };
+export const DEFAULT_SCHEDULER: SchedulerOptions = { maxQueue: 64, spawnSlots: DEFAULT_WORKER_SLOTS, device: "auto", spawnTimeoutMs: 180_000 };
 
 /** Where one request runs. No `worker_id`: the hive chooses itself (it sends no telemetry). */
 export interface Grant {

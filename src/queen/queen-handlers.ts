@@ -1,7 +1,7 @@
 import type { HandlerTable } from "../jobs/dispatch.ts";
-import type { Executor } from "../jobs/job-runner.ts";
+import type { Executor, ExecutorContext } from "../jobs/job-runner.ts";
 import type { JobRegistry } from "../jobs/job-registry.ts";
-import { hiveIdOf, OPERATION_TARGET } from "../protocol/operations.ts";
+import { hiveIdOf, OPERATION_TARGET, type Operation } from "../protocol/operations.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
@@ -18,6 +18,12 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
     if (OPERATION_TARGET[op.operation] !== "hive") return executorFor({})(op, ctx);
     return hives.run(hiveIdOf(op) ?? "localhost", op, ctx);
   };
+  /** Runs a hive operation on one hive or every online one; each row names its hive. */
+  const perHive = async (only: string | undefined, op: (id: string) => Operation, ctx: ExecutorContext) => {
+    const targets = only ? [only] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
+    const lists = await Promise.all(targets.map(async (id) => ((await hives.run(id, op(id), ctx)) as object[]).map((row) => ({ hive_id: id, ...row }))));
+    return lists.flat();
+  };
   const handlers: HandlerTable = {
     status: () => queenStatus(registry, startedAt, () => hives.list().map((h) => ({ id: h.id, state: h.state }))),
     hive_list: async () => {
@@ -30,11 +36,10 @@ export function queenExecutor(registry: JobRegistry, hives: HiveDirectory, start
       narrate("hive_forgotten", `forgot hive ${op.hive_id}: its next heartbeat registers it again, at the URL it then gives`);
       return { hive_id: op.hive_id, forgotten: true };
     },
-    worker_list: async (op, ctx) => {
-      const targets = op.hive_id ? [op.hive_id] : hives.list().filter((h) => h.state === "online").map((h) => h.id);
-      const lists = await Promise.all(targets.map((id) => hives.run(id, { operation: "worker_list", hive_id: id }, ctx) as Promise<unknown[]>));
-      return lists.flat();
-    },
+    // Workers, engines and devices of every online hive (or one), each row naming its hive.
+    worker_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "worker_list", hive_id: id }), ctx),
+    engine_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "engine_list", hive_id: id }), ctx),
+    device_list: (op, ctx) => perHive(op.hive_id, (id) => ({ operation: "device_list", hive_id: id }), ctx),
     ...extra,
   };
   return executorFor(handlers, toHive);

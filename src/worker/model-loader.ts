@@ -3,11 +3,16 @@ import type { ChatWrapper, Llama, LlamaContext, LlamaModel } from "node-llama-cp
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { loadEngine } from "./engine.ts";
+import { parseDevice, type Backend } from "../engine/backends.ts";
+import { startLlama } from "../engine/engine-load.ts";
+import type { Offload } from "../engine/offload.ts";
 
 export interface LoadOptions {
   modelPath: string;
-  /** `cpu:0` (the lean engine install ships the CPU backend only). */
+  /** `cpu:0`, `vulkan:N`, `cuda:N`, `metal:0`: the hive pins N in the environment, so the engine sees it as its only device. */
   device: string;
+  /** Layers to put on a GPU: "auto" (what fits, node-llama-cpp decides), "max" or a count. */
+  gpuLayers?: "auto" | "max" | number;
   slots: number;
   threads?: number;
   /** Tokens each slot can hold; defaults to the model's training context, at most 4096. */
@@ -21,16 +26,12 @@ export interface LoadedModel {
   chatWrapper: ChatWrapper;
   threads: number;
   loadMs: number;
+  offload: Offload;
   dispose(): Promise<void>;
 }
 
 /** Models under this size decode faster on one thread: syncing threads costs more than the math. */
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
-
-function assertCpuDevice(device: string): void {
-  if (/^cpu(:\d+)?$/.test(device)) return;
-  throw new RbeeError("UNSUPPORTED_DEVICE", `This worker cannot run on device "${device}".`, "Use --device cpu:0.");
-}
 
 type LogListener = (level: string, message: string) => void;
 const logListeners = new Set<LogListener>();
@@ -40,27 +41,16 @@ let llamaInstance: Promise<Llama> | undefined;
  * One llama.cpp binding per process (starting it costs ~0.2 s): its log lines go to the
  * daemon log and to whichever loads are listening, so a failed load can say why.
  */
-function sharedLlama(): Promise<Llama> {
-  llamaInstance ??= loadEngine().then(({ getLlama }) =>
-    getLlama({
-      gpu: false,
-      build: "never",
-      logger: (level, message) => {
-        for (const listen of logListeners) listen(level, message);
-        const line = message.trim();
-        if (line && (level === "error" || level === "fatal" || level === "warn")) {
-          narrate("llama_log", line, { level: level === "warn" ? "warn" : "error" });
-        }
-      },
-    }),
-  ).catch((err) => {
+function sharedLlama(backend: Backend): Promise<Llama> {
+  llamaInstance ??= startLlama(backend, (level, message) => {
+    for (const listen of logListeners) listen(level, message);
+    const line = message.trim();
+    if (line && (level === "error" || level === "fatal" || level === "warn")) {
+      narrate("llama_log", line, { level: level === "warn" ? "warn" : "error" });
+    }
+  }).catch((err) => {
     llamaInstance = undefined;
-    throw new RbeeError(
-      "ENGINE_UNAVAILABLE",
-      `The llama.cpp engine could not start: ${err instanceof Error ? err.message : String(err)}`,
-      "Reinstall rbee; the engine (node-llama-cpp with its linux-x64 binaries) ships inside it.",
-      500,
-    );
+    throw err;
   });
   return llamaInstance;
 }
@@ -82,7 +72,7 @@ export function explainLoadFailure(lines: readonly string[]): string {
  */
 export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
   const started = performance.now();
-  assertCpuDevice(opts.device);
+  const { backend } = parseDevice(opts.device);
   if (!existsSync(opts.modelPath) || !statSync(opts.modelPath).isFile()) {
     throw new RbeeError("MODEL_NOT_FOUND", `No model file at ${opts.modelPath}.`, "Check the path, or download the model first (rbee model download).", 404);
   }
@@ -94,11 +84,12 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     if (problems.length > 20) problems.shift();
   };
   const { resolveChatWrapper, GeneralChatWrapper } = await loadEngine();
-  const llama = await sharedLlama();
+  const llama = await sharedLlama(backend);
   logListeners.add(listener);
   let model: LlamaModel;
+  const vramBefore = backend === "cpu" ? 0 : (await llama.getVramState()).used;
   try {
-    model = await llama.loadModel({ modelPath: opts.modelPath });
+    model = await llama.loadModel({ modelPath: opts.modelPath, gpuLayers: backend === "cpu" ? 0 : (opts.gpuLayers ?? "auto") });
   } catch (err) {
     const why = explainLoadFailure(problems);
     throw new RbeeError(
@@ -118,8 +109,9 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
       threads,
     });
     const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
+    const offload = await describeLoad(llama, model, backend, vramBefore, context.contextSize, opts.slots);
     return {
-      llama, model, context, chatWrapper, threads,
+      llama, model, context, chatWrapper, threads, offload,
       loadMs: performance.now() - started,
       async dispose() {
         await context.dispose();
@@ -130,4 +122,22 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     await model.dispose().catch(() => {});
     throw new RbeeError("CONTEXT_FAILED", `Could not create a context for ${opts.modelPath}: ${err instanceof Error ? err.message : String(err)}`, "Try fewer slots or a smaller context size.", 500);
   }
+}
+
+/**
+ * Where the layers went and how much device memory they take: measured from the device's
+ * own counters when it keeps them, else node-llama-cpp's estimate for this many layers
+ * (Mesa's llvmpipe, for one, reports no use).
+ */
+async function describeLoad(llama: Llama, model: LlamaModel, backend: Backend, vramBefore: number, contextSize: number, slots: number): Promise<Offload> {
+  const layersTotal = model.fileInsights.totalLayers;
+  if (backend === "cpu") return { backend, layers_offloaded: 0, layers_total: layersTotal };
+  const [names, vram] = await Promise.all([llama.getGpuDeviceNames(), llama.getVramState()]);
+  let used = vram.used - vramBefore;
+  if (used <= 0) {
+    const weights = model.fileInsights.estimateModelResourceRequirements({ gpuLayers: model.gpuLayers }).gpuVram;
+    const ctx = await model.fileInsights.estimateContextResourceRequirementsV2({ contextSize, modelGpuLayers: model.gpuLayers, sequences: slots });
+    used = weights + ctx.gpuVram;
+  }
+  return { backend, device_name: names[0], layers_offloaded: model.gpuLayers, layers_total: layersTotal, device_memory_bytes: Math.round(used) };
 }

@@ -5,6 +5,7 @@ import { RbeeError } from "../protocol/errors.ts";
 import { BatchScheduler } from "./batch-scheduler.ts";
 import { errorResponse, handleInference } from "./inference-route.ts";
 import { loadWorkerModel, type LoadedModel } from "./model-loader.ts";
+import { describeOffload, type Offload } from "../engine/offload.ts";
 
 export interface WorkerServerOptions {
   modelPath: string;
@@ -19,13 +20,15 @@ export interface WorkerServerOptions {
   token?: string;
   /** Tokens per slot. */
   contextSize?: number;
+  /** Layers to offload on a GPU device. */
+  gpuLayers?: "auto" | "max" | number;
 }
 
 export interface WorkerServer {
   url: string;
   port: number;
   /** Resolves once the model is loaded (rejects with the reason when it cannot be). */
-  ready: Promise<{ loadMs: number }>;
+  ready: Promise<{ loadMs: number; offload: Offload }>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
           return Response.json({
             model: opts.modelId,
             device,
+            ...(state.status === "ready" ? state.loaded.offload : {}),
             slots,
             busy: s?.busy ?? 0,
             pid: process.pid,
@@ -94,11 +98,11 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     },
   });
 
-  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize }).then(
+  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, gpuLayers: opts.gpuLayers }).then(
     (loaded) => {
       state = { status: "ready", loaded, scheduler: new BatchScheduler(loaded.model, loaded.context, slots) };
-      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s))`);
-      return { loadMs: loaded.loadMs };
+      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
+      return { loadMs: loaded.loadMs, offload: loaded.offload };
     },
     (err) => {
       const error = RbeeError.from(err);

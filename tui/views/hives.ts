@@ -16,6 +16,7 @@ export const hivesTable: ResourceTable<HiveRow> = {
     { title: "HIVE", get: (h) => h.id, priority: 1, max: 24 },
     { title: "STATE", get: (h) => h.state, priority: 1 },
     { title: "WORKERS", get: (h) => String(h.workers), priority: 2 },
+    { title: "DEVICES", get: (h) => (h.devices ?? []).join(" "), priority: 3, max: 32 },
     { title: "LAST SEEN", get: (h, now) => (h.embedded ? "embedded" : h.last_seen ? `${ago(h.last_seen, now)} ago` : ""), priority: 3 },
     { title: "URL", get: (h) => (h.embedded ? "(in the queen)" : (h.url ?? "")), priority: 4, max: 40 },
   ],

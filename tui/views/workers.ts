@@ -13,6 +13,7 @@ export const workersTable: ResourceTable<WorkerInfo> = {
     { title: "SLOTS", get: (w) => `${w.busy}/${w.slots}`, priority: 2 },
     { title: "HIVE", get: (w) => w.hive_id, priority: 3, max: 16 },
     { title: "DEVICE", get: (w) => w.device, priority: 4 },
+    { title: "LAYERS", get: (w) => (w.layers_total !== undefined ? `${w.layers_offloaded}/${w.layers_total}` : ""), priority: 5 },
     { title: "RSS", get: (w) => formatBytes(w.rss_bytes), priority: 5 },
     { title: "UPTIME", get: (w) => (w.uptime_s !== undefined ? `${w.uptime_s}s` : ""), priority: 6 },
     { title: "PID", get: (w) => String(w.pid ?? ""), priority: 7 },

@@ -1,0 +1,57 @@
+import { isAbsolute } from "node:path";
+import type { HandlerTable } from "../jobs/dispatch.ts";
+import { narrate } from "../narration/narrate.ts";
+import { formatBytes } from "../model/progress.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import { audit } from "../security/audit-log.ts";
+import { parseDevice } from "./backends.ts";
+import { engineInstalled, listDevices } from "./devices.ts";
+import { installEngine, removeEngine } from "./engine-install.ts";
+import { listEngines } from "./engine-list.ts";
+import { estimateModelMemory } from "./memory-estimate.ts";
+import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
+
+/** The engine and device operations a hive runs itself. */
+export function engineHandlers(hiveId: string): HandlerTable {
+  return {
+    engine_list: async () => {
+      const rows = await listEngines();
+      narrate("engine_list", `hive ${hiveId}: ${rows.map((r) => `${r.backend} ${r.installed ? (r.loads ? "loads" : "does not load") : "not installed"}`).join(", ")}`, { level: "debug" });
+      return rows;
+    },
+    device_list: async () => {
+      const devices = await listDevices();
+      narrate("device_list", `hive ${hiveId}: ${devices.map((d) => `${d.id}${d.software ? " (software)" : ""}`).join(", ")}`, { level: "debug" });
+      return devices;
+    },
+    engine_install: async (op, { signal }) => {
+      if (op.from?.some((f) => !isAbsolute(f))) throw new RbeeError("INVALID_PATH", "--from paths must be absolute paths on the hive's machine", "The CLI makes them absolute; over the API give absolute paths.");
+      const packages = await installEngine({ backend: op.backend, from: op.from, registry: op.registry, signal });
+      audit("engine_install", { hive_id: hiveId, backend: op.backend, packages: packages.map((p) => `${p.name}@${p.version}`) });
+      return { hive_id: hiveId, backend: op.backend, packages };
+    },
+    engine_remove: async (op) => {
+      const removed = removeEngine(op.backend);
+      audit("engine_remove", { hive_id: hiveId, backend: op.backend });
+      return { hive_id: hiveId, backend: op.backend, removed };
+    },
+  };
+}
+
+/**
+ * Picks the device for a new worker on this hive and says why, before anything starts:
+ * estimates the model's memory, lists the devices (probing the Vulkan engine only when it
+ * may be used) and applies placeWorker's rules.
+ */
+export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers): Promise<PlacementDecision> {
+  const backend = device === "auto" ? "cpu" : parseDevice(device).backend;
+  const need = await estimateModelMemory(modelPath, { slots });
+  const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
+  const devices = await listDevices({ engines: probeVulkan });
+  if (backend !== "cpu" && !engineInstalled(backend)) {
+    throw engineMissing(device, backend, devices, hiveId);
+  }
+  const decision = placeWorker(device, need, devices, hiveId, gpuLayers);
+  narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers)`, { device: decision.device, need_bytes: need.total_bytes });
+  return decision;
+}
