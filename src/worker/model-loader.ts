@@ -43,7 +43,9 @@ let llamaInstance: Promise<Llama> | undefined;
 function sharedLlama(): Promise<Llama> {
   llamaInstance ??= loadEngine().then(({ getLlama }) =>
     getLlama({
-      gpu: false,
+      // macOS carries node-llama-cpp's Metal build only (there is no CPU-only one for Apple
+      // silicon); elsewhere the binary carries the CPU build.
+      gpu: process.platform === "darwin" ? "metal" : false,
       build: "never",
       logger: (level, message) => {
         for (const listen of logListeners) listen(level, message);
@@ -58,7 +60,7 @@ function sharedLlama(): Promise<Llama> {
     throw new RbeeError(
       "ENGINE_UNAVAILABLE",
       `The llama.cpp engine could not start: ${err instanceof Error ? err.message : String(err)}`,
-      "Reinstall rbee; the engine (node-llama-cpp with its linux-x64 binaries) ships inside it.",
+      "Reinstall rbee; the engine (node-llama-cpp with this platform's prebuilt binaries) ships inside it.",
       500,
     );
   });
