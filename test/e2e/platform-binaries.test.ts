@@ -19,11 +19,11 @@ const version = (archive: string, pkg: string): string => {
 };
 
 describe("bun run build:all: one binary per machine kind, each with its own engine", () => {
-  it.each([
+  it.for([
     ["darwin-arm64", { os: "Darwin", arch: "arm64" }, "mac-arm64-metal/bins/mac-arm64-metal/libggml-metal.so"],
     ["linux-arm64", { os: "Linux", arch: "arm64" }, "linux-arm64/bins/linux-arm64/llama-addon.node"],
     ["linux-x64", { os: "Linux", arch: "x64" }, "linux-x64/bins/linux-x64/llama-addon.node"],
-  ] as const)("dist/rbee-%s is an executable for %j that carries its engine", (id, platform, engineFile, ctx) => {
+  ] as const)("dist/rbee-%s is an executable for %j that carries its engine", ([id, platform, engineFile], ctx) => {
     const bin = distBinary(id);
     requireOrSkip(ctx, missingFile(bin));
     const binary = readFileSync(bin);

@@ -7,7 +7,7 @@ import { assertEngineMatches, engineVersions } from "../../src/worker/engine-pac
 import { missingFile, requireOrSkip, ROOT } from "../helpers/platform-binaries.ts";
 
 describe("each build target's engine: binding and prebuilt package of one release", () => {
-  it.each(BUILD_TARGETS.map((t) => [t.id, t] as const))("given the %s engine as installed, then node-llama-cpp and its prebuilt package match", (_id, t, ctx) => {
+  it.for(BUILD_TARGETS.map((t) => [t.id, t] as const))("given the %s engine as installed, then node-llama-cpp and its prebuilt package match", ([, t], ctx) => {
     const root = join(ROOT, t.engineRoot);
     requireOrSkip(ctx, missingFile(join(root, "node_modules", t.enginePackage, "package.json")));
     const v = engineVersions(root, t.enginePackage);
