@@ -41,8 +41,10 @@ export function sshdAvailable(): boolean {
 export interface SshdOptions {
   trustHostKey?: boolean;
   alias?: string;
-  /** What `uname -sm` prints in the account's sessions (a stand-in first on its PATH): another machine kind. */
+  /** What `uname -sm` (and `-s`) print in the account's sessions (a stand-in first on its PATH): another machine kind. */
   uname?: string;
+  /** More stand-in commands first on the account's PATH: name → sh script. */
+  fakeBin?: Record<string, string>;
   /** Extra environment for the account's sessions (~/.ssh/environment). */
   environment?: Record<string, string>;
 }
@@ -76,9 +78,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
     mkdirSync(join(remoteHome, ".ssh"), { mode: 0o700 });
     writeFileSync(join(remoteHome, ".ssh", "authorized_keys"), readFileSync(join(keeperHome, ".ssh", "id_ed25519.pub")), { mode: 0o600 });
     const environment = { ...opts.environment };
+    const fakeBin = { ...opts.fakeBin };
     if (opts.uname) {
+      fakeBin.uname = `case "$*" in -sm) echo '${opts.uname}';; -s) echo '${opts.uname.split(" ")[0]}';; *) exec /bin/uname "$@";; esac\n`;
+    }
+    if (Object.keys(fakeBin).length) {
       mkdirSync(join(remoteHome, ".fakebin"));
-      writeFileSync(join(remoteHome, ".fakebin", "uname"), `#!/bin/sh\n[ "$*" = "-sm" ] && { echo '${opts.uname}'; exit 0; }\nexec /bin/uname "$@"\n`, { mode: 0o755 });
+      for (const [name, script] of Object.entries(fakeBin)) writeFileSync(join(remoteHome, ".fakebin", name), `#!/bin/sh\n${script}`, { mode: 0o755 });
       environment.PATH = `${join(remoteHome, ".fakebin")}:/usr/local/bin:/usr/bin:/bin`;
     }
     if (Object.keys(environment).length) writeFileSync(join(remoteHome, ".ssh", "environment"), Object.entries(environment).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
@@ -89,7 +95,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
     const [type, b64] = readFileSync(join(dir, "host_ed25519.pub"), "utf8").trim().split(/\s+/);
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
-      writeFileSync(join(dir, "sshd_config"), sshdConfig(dir, port, user, Boolean(opts.uname || opts.environment)));
+      writeFileSync(join(dir, "sshd_config"), sshdConfig(dir, port, user, Object.keys(environment).length > 0));
       log = "";
       sshd = spawn(SSHD_BIN, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
       sshd.stderr!.on("data", (d: Buffer) => (log += d.toString()));
