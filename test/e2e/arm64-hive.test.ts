@@ -18,7 +18,7 @@ describe("compiled rbee: an arm64 hive under qemu serves an x64 queen", () => {
     for (const h of homes) h.cleanup();
   });
 
-  it("registers, takes the demo model, and streams tokens to rbee infer --hive", { timeout: 900_000 }, async (ctx) => {
+  it("registers, takes the demo model, and streams tokens to rbee infer --hive", { timeout: 600_000 }, async (ctx) => {
     const arm64 = distBinary("linux-arm64");
     requireOrSkip(ctx, missingFile(arm64) ?? qemuMissing());
     const queen = await startRbeeDaemon(["serve", "--port", "0", "--no-local-hive"], { RBEE_HOME: homes[0].home });
