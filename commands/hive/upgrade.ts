@@ -9,7 +9,7 @@ export class HiveUpgradeCommand extends HostCommand {
     examples: [["Upgrade gpu1 to this rbee", "$0 hive upgrade --host gpu1"]],
   });
 
-  binary = Option.String("--binary", { description: "the rbee binary to upload (default: this one)" });
+  binary = Option.String("--binary", { description: "the rbee binary to upload (default: the build for the machine's uname -sm)" });
 
   async run(): Promise<number> {
     // Loaded on use: ssh2 and the flows stay out of every other command's start-up.

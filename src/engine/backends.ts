@@ -12,7 +12,8 @@ export type GpuBackend = Exclude<Backend, "cpu">;
 export const GPU_BACKENDS: readonly GpuBackend[] = ["vulkan", "cuda", "metal"];
 
 /** What node-llama-cpp's getLlama({gpu}) calls each backend. */
-export const llamaGpuOption = (backend: Backend): false | GpuBackend => (backend === "cpu" ? false : backend);
+/** macOS carries node-llama-cpp's Metal build only (there is no CPU-only one for Apple silicon). */
+export const llamaGpuOption = (backend: Backend): false | GpuBackend => (backend !== "cpu" ? backend : process.platform === "darwin" ? "metal" : false);
 
 /**
  * The npm packages that make up a GPU engine on this platform (first one required). Read from

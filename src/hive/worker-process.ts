@@ -43,7 +43,8 @@ export interface WorkerInfo extends Partial<Offload> {
   error?: string;
 }
 
-const LOAD_TIMEOUT_MS = 120_000;
+/** How long a model may take to load; RBEE_WORKER_LOAD_TIMEOUT_MS raises it for slow machines (a Pi's SD card, emulation). */
+const LOAD_TIMEOUT_MS = Number(process.env.RBEE_WORKER_LOAD_TIMEOUT_MS) || 120_000;
 const STOP_GRACE_MS = 5_000;
 
 /**

@@ -1,16 +1,18 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
+import { targetForUname, type BuildTarget } from "../config/build-targets.ts";
 import { narrate } from "../narration/narrate.ts";
 import { withTimeout } from "../narration/with-timeout.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { withHiveSession, type HiveSession, type HiveSshOptions } from "./hive-session.ts";
+import { chooseHiveBinary } from "./hive-binary.ts";
 import { provisionHiveToken } from "./hive-token.ts";
 import { R, REMOTE_REL, tilde } from "./remote-layout.ts";
 import { shellQuote } from "./shell-quote.ts";
 import { abortError } from "./ssh-errors.ts";
 
 export interface InstallOptions extends HiveSshOptions {
-  /** The rbee binary to upload; defaults to this executable when running compiled. */
+  /** The rbee binary to upload; by default the build for the machine's `uname -sm` (hive-binary.ts). */
   binaryPath?: string;
   /** Upload even when the remote binary is identical. */
   force?: boolean;
@@ -33,8 +35,8 @@ export const INSTALL_TIMEOUT_MS = 5 * 60_000;
 const PROGRESS_EVERY_MS = 250;
 
 /**
- * Installs rbee on a remote machine: platform check, SFTP upload to a temp name, remote
- * sha256 check, chmod, rename into ~/.local/bin/rbee, `rbee --version`, API token.
+ * Installs rbee on a remote machine: its `uname -sm` picks the build, SFTP upload to a temp
+ * name, remote sha256 check, chmod, rename into ~/.local/bin/rbee, `rbee --version`, API token.
  */
 export function installHive(alias: string, opts: InstallOptions = {}): Promise<InstallResult> {
   return withTimeout(
@@ -47,9 +49,9 @@ export function installHive(alias: string, opts: InstallOptions = {}): Promise<I
 
 export async function installIn(s: HiveSession, opts: InstallOptions): Promise<InstallResult> {
   const alias = s.host.alias;
-  const binaryPath = opts.binaryPath ?? defaultBinary();
-  if (!existsSync(binaryPath)) throw new RbeeError("BINARY_NOT_FOUND", `no rbee binary at ${binaryPath}`, "Build it with `bun build.ts` or pass --binary PATH.");
-  await checkPlatform(s);
+  const { target, uname } = await checkPlatform(s);
+  const binaryPath = chooseHiveBinary(target, uname, opts.binaryPath);
+  narrate("hive_install_binary_choice", `${alias} runs ${uname}: installing ${binaryPath} (${target.id})`, { target: target.id, binary: binaryPath });
 
   narrate("hive_install_hash", `computing sha256 of ${binaryPath}`, { level: "debug" });
   const sha256 = await sha256File(binaryPath, s.signal);
@@ -71,25 +73,21 @@ export async function installIn(s: HiveSession, opts: InstallOptions): Promise<I
   return { alias, path: tilde("binary"), version, sha256, uploaded, token_created };
 }
 
-function defaultBinary(): string {
-  // Compiled executables run from Bun's embedded file system; from source, execPath is bun itself.
-  if (Bun.main.includes("$bunfs") || Bun.main.includes("~BUN")) return process.execPath;
-  throw new RbeeError("BINARY_REQUIRED", "rbee runs from source, so there is no binary to install", "Build one with `bun build.ts` and pass --binary dist/rbee.");
+async function checkPlatform(s: HiveSession): Promise<{ target: BuildTarget; uname: string }> {
+  const uname = (await s.sh("uname -sm", "uname -sm")).trim();
+  narrate("hive_install_platform", `${s.host.alias} runs ${uname}`, { platform: uname });
+  const target = targetForUname(uname, s.host.alias);
+  const probe = await s.shStatus("command -v sha256sum >/dev/null || command -v shasum >/dev/null");
+  if (probe.code !== 0) throw new RbeeError("REMOTE_TOOL_MISSING", `neither sha256sum nor shasum is on ${s.host.alias}`, "Install coreutils there.");
+  return { target, uname };
 }
 
-async function checkPlatform(s: HiveSession): Promise<void> {
-  const platform = (await s.sh("uname -sm", "uname -sm")).trim();
-  narrate("hive_install_platform", `${s.host.alias} runs ${platform}`, { platform });
-  if (platform !== "Linux x86_64") {
-    throw new RbeeError("UNSUPPORTED_PLATFORM", `${s.host.alias} runs ${platform}; rbee hives run on Linux x86_64 only for now`, "Pick a Linux x86_64 machine.");
-  }
-  const probe = await s.shStatus("command -v sha256sum >/dev/null");
-  if (probe.code !== 0) throw new RbeeError("REMOTE_TOOL_MISSING", `sha256sum is missing on ${s.host.alias}`, "Install coreutils there.");
-}
+/** sha256 of stdin: coreutils' sha256sum on Linux, shasum on macOS. */
+const SHA256 = "{ if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }";
 
 /** The sha256 of a remote file, or undefined when it does not exist. */
 async function remoteSha256(s: HiveSession, path: string): Promise<string | undefined> {
-  const r = await s.shStatus(`[ -f ${path} ] && sha256sum < ${path}`);
+  const r = await s.shStatus(`[ -f ${path} ] && ${SHA256} < ${path}`);
   const hash = r.stdout.trim().split(/\s+/)[0];
   return r.code === 0 && /^[0-9a-f]{64}$/.test(hash) ? hash : undefined;
 }

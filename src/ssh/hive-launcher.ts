@@ -1,6 +1,6 @@
 import { RbeeError } from "../protocol/errors.ts";
 import type { ResolvedHost } from "./resolve-host.ts";
-import { R, tilde } from "./remote-layout.ts";
+import { AGENT_LABEL, LAYOUT_SH, MAC_REL, R } from "./remote-layout.ts";
 import { shellQuote } from "./shell-quote.ts";
 
 /** Accepts http(s) URLs only, and none that could step out of single quotes or split words. */
@@ -36,14 +36,15 @@ export function hiveServeArgs(host: ResolvedHost, queenUrl?: string): string[] {
 /**
  * ~/.config/rbee/hive-start.sh: reads the API token from its 0600 file into the environment
  * (never onto a command line) and execs the hive, so the pid we record is the hive's own.
- * Both systemd and nohup run this one script.
+ * systemd, launchd and nohup all run this one script.
  */
 export function launcherScript(args: string[], queenUrl?: string): string {
   return [
     "#!/bin/sh",
     "# Written by `rbee hive start`; rewritten on every start.",
     `QUEEN_URL=${shellQuote(queenUrl ?? "")}`,
-    `RBEE_API_TOKEN=$(cat ${R.token}) || { echo "rbee: cannot read ${tilde("token")}; run rbee hive install again" >&2; exit 1; }`,
+    LAYOUT_SH,
+    `RBEE_API_TOKEN=$(cat ${R.token}) || { echo "rbee: cannot read $rbee_cfg/hive.token; run rbee hive install again" >&2; exit 1; }`,
     "export RBEE_API_TOKEN",
     `cd "$HOME" || exit 1`,
     `exec ${R.binary} ${args.map(shellQuote).join(" ")}`,
@@ -65,6 +66,34 @@ export function systemdUnit(): string {
     "",
     "[Install]",
     "WantedBy=default.target",
+    "",
+  ].join("\n");
+}
+
+const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/**
+ * The launchd user agent on macOS: runs the launcher at load, restarts it when it fails (not
+ * after a clean shutdown), output to the hive log. launchd expands nothing, so `home` (the
+ * remote $HOME) makes every path absolute.
+ */
+export function launchAgentPlist(home: string): string {
+  const log = `${home}/${MAC_REL.log}`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
+    '<plist version="1.0">',
+    "<dict>",
+    `  <key>Label</key><string>${AGENT_LABEL}</string>`,
+    `  <key>ProgramArguments</key><array><string>/bin/sh</string><string>${xml(`${home}/${MAC_REL.launcher}`)}</string></array>`,
+    `  <key>WorkingDirectory</key><string>${xml(home)}</string>`,
+    "  <key>RunAtLoad</key><true/>",
+    "  <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>",
+    "  <key>ThrottleInterval</key><integer>2</integer>",
+    `  <key>StandardOutPath</key><string>${xml(log)}</string>`,
+    `  <key>StandardErrorPath</key><string>${xml(log)}</string>`,
+    "</dict>",
+    "</plist>",
     "",
   ].join("\n");
 }

@@ -2,6 +2,7 @@ import { narrate } from "../narration/narrate.ts";
 import { connectSsh, type HiveConnection } from "./connection.ts";
 import { LocalConnection } from "./local-connection.ts";
 import { localHome } from "./local-home.ts";
+import { LAYOUT_SH } from "./remote-layout.ts";
 import { LOCAL_ALIAS, resolveHost, resolveLocalHost, validateAlias, type ResolvedHost } from "./resolve-host.ts";
 import { shScript } from "./shell-quote.ts";
 
@@ -19,7 +20,7 @@ export interface HiveSession {
   host: ResolvedHost;
   conn: HiveConnection;
   signal: AbortSignal;
-  /** Runs a POSIX sh script remotely; a non-zero exit is an error naming `what`. */
+  /** Runs a POSIX sh script remotely (after LAYOUT_SH); a non-zero exit is an error naming `what`. */
   sh: (what: string, script: string, stdin?: string) => Promise<string>;
   /** Like sh, but returns the exit code instead of failing. */
   shStatus: (script: string) => Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -48,8 +49,8 @@ export async function withHiveSession<T>(alias: string, opts: HiveSshOptions, si
       host,
       conn,
       signal,
-      sh: async (what, script, stdin) => (await conn.run(what, shScript(script), { signal, ...(stdin !== undefined ? { stdin } : {}) })).stdout,
-      shStatus: (script) => conn.exec(shScript(script), { signal }),
+      sh: async (what, script, stdin) => (await conn.run(what, shScript(`${LAYOUT_SH}\n${script}`), { signal, ...(stdin !== undefined ? { stdin } : {}) })).stdout,
+      shStatus: (script) => conn.exec(shScript(`${LAYOUT_SH}\n${script}`), { signal }),
     });
   } finally {
     conn.close();

@@ -23,14 +23,14 @@ export async function statusIn(s: HiveSession, env?: NodeJS.ProcessEnv): Promise
   const alias = s.host.alias;
   const state = await readRemoteState(s);
   const healthy = await hiveHealthy(s);
-  const manager: HiveManager | undefined = state.unitActive ? "systemd" : state.pid ? "nohup" : undefined;
+  const manager: HiveManager | undefined = state.unitActive ? "systemd" : state.agentActive ? "launchd" : state.pid ? "nohup" : undefined;
   const status: RemoteHiveStatus = {
     name: `hive@${alias}`,
     alias,
     base_url: `http://127.0.0.1:${s.host.hivePort}`,
     installed: state.installed,
     running: healthy || state.pid !== undefined,
-    log_file: tilde("log"),
+    log_file: tilde("log", state.darwin),
     ...(state.pid ? { pid: state.pid } : {}),
     ...(manager ? { manager } : {}),
   };

@@ -3,7 +3,7 @@ import { withTimeout } from "../narration/with-timeout.ts";
 import { readLocalHiveToken } from "./hive-token.ts";
 import { hiveHealthy, hiveInfo, IS_RBEE_PID, readRemoteState } from "./hive-remote-state.ts";
 import { withHiveSession, type HiveSession, type HiveSshOptions } from "./hive-session.ts";
-import { R, UNIT_NAME } from "./remote-layout.ts";
+import { AGENT_LABEL, R, UNIT_NAME } from "./remote-layout.ts";
 import { shScript } from "./shell-quote.ts";
 
 export interface StopOptions extends HiveSshOptions {
@@ -15,7 +15,7 @@ export interface StopResult {
   alias: string;
   was_running: boolean;
   pid?: number;
-  stopped_by?: "shutdown" | "systemctl" | "sigterm" | "sigkill";
+  stopped_by?: "shutdown" | "systemctl" | "launchctl" | "sigterm" | "sigkill";
 }
 
 const GRACE_MS = 5_000;
@@ -37,6 +37,7 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
   const healthy = await hiveHealthy(s);
   if (!state.pid && !healthy) {
     await s.shStatus(`rm -f ${R.pidFile}`);
+    if (state.agent) await removeLaunchAgent(s);
     narrate("hive_stop_idle", `the hive on ${alias} is not running`);
     return { alias, was_running: false };
   }
@@ -62,6 +63,10 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
   else if (state.unitActive) {
     await s.sh("systemctl --user stop", `systemctl --user stop ${UNIT_NAME}`);
     stoppedBy = "systemctl";
+  } else if (state.agentActive) {
+    // bootout stops the process (SIGTERM, then SIGKILL) and unloads the agent: no restart.
+    await removeLaunchAgent(s);
+    stoppedBy = "launchctl";
   } else {
     narrate("hive_stop_term", `sending SIGTERM to pid ${pid} on ${alias}`);
     await s.shStatus(`${IS_RBEE_PID}\nis_rbee ${pid} && kill ${pid}`);
@@ -74,8 +79,18 @@ export async function stopIn(s: HiveSession, opts: StopOptions): Promise<StopRes
     }
   }
   await s.shStatus(`rm -f ${R.pidFile}`);
+  if (state.agent && stoppedBy !== "launchctl") await removeLaunchAgent(s);
   narrate("hive_stopped", `the hive on ${alias} stopped (${stoppedBy})`, { pid, stopped_by: stoppedBy });
   return { alias, was_running: true, pid, stopped_by: stoppedBy };
+}
+
+/**
+ * Unloads the hive's launchd agent (stopping its process if it still runs) and deletes its
+ * plist, so nothing starts the hive again at the next login.
+ */
+export async function removeLaunchAgent(s: HiveSession): Promise<void> {
+  await s.shStatus(`launchctl bootout "gui/$(id -u)/${AGENT_LABEL}" >/dev/null 2>&1; rm -f ${R.agentFile}; exit 0`);
+  narrate("hive_agent_removed", `removed the launchd agent ${AGENT_LABEL} on ${s.host.alias}`);
 }
 
 /** Waits on the remote side (one round trip) until pid is no longer an rbee serve; true if gone. */

@@ -4,12 +4,10 @@
  * layout) into one deterministic .tar.gz that build.ts embeds in the compiled binary.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
 export const ENGINE_PACKAGE = "node-llama-cpp";
-/** The prebuilt CPU engine for this platform (CUDA/Vulkan builds are left out: 85 MB vs 725 MB). */
-export const platformPackage = (): string => `@node-llama-cpp/${process.platform}-${process.arch}`;
 
 /** Files nothing reads at run time: llama.cpp's source bundle (only for building it), maps, types. */
 const SKIP = [/[\\/]llama[\\/]gitRelease\.bundle$/, /\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.d\.cts$/];
@@ -43,8 +41,39 @@ function resolvePackage(name: string, fromDir: string, root: string): string | u
   }
 }
 
-/** Every package folder the engine needs, as paths relative to `<root>/node_modules`. */
-export function engineClosure(root: string): string[] {
+/**
+ * The binding and its prebuilt package must be one release: the version numbers, and the
+ * llama.cpp release the package was built from against the one the binding expects.
+ */
+export function engineVersions(root: string, enginePackage: string): { binding: string; prebuilt: string; bindingRelease: string; prebuiltRelease: string } {
+  const binding = join(root, "node_modules", ENGINE_PACKAGE);
+  const prebuilt = join(root, "node_modules", enginePackage);
+  const bins = join(prebuilt, "bins");
+  const flavour = readdirSync(bins).find((d) => existsSync(join(bins, d, "_nlcBuildMetadata.json")));
+  if (!flavour) throw new Error(`${enginePackage} has no bins/*/_nlcBuildMetadata.json`);
+  const meta = JSON.parse(readFileSync(join(bins, flavour, "_nlcBuildMetadata.json"), "utf8"));
+  return {
+    binding: readPkg(binding).version,
+    prebuilt: readPkg(prebuilt).version,
+    bindingRelease: JSON.parse(readFileSync(join(binding, "llama", "binariesGithubRelease.json"), "utf8")).release,
+    prebuiltRelease: meta.buildOptions.llamaCpp.release,
+  };
+}
+
+/** Refuses a binding and prebuilt package of different releases (the addon would not load). */
+export function assertEngineMatches(root: string, enginePackage: string): void {
+  const v = engineVersions(root, enginePackage);
+  if (v.binding !== v.prebuilt || v.bindingRelease !== v.prebuiltRelease) {
+    throw new Error(`${ENGINE_PACKAGE}@${v.binding} (llama.cpp ${v.bindingRelease}) does not match ${enginePackage}@${v.prebuilt} (llama.cpp ${v.prebuiltRelease}) in ${root}`);
+  }
+}
+
+/**
+ * Every package folder the engine needs, as paths relative to `<root>/node_modules`:
+ * node-llama-cpp, the one prebuilt package (CUDA/Vulkan builds are left out: 85 MB vs 725 MB)
+ * and their dependencies.
+ */
+export function engineClosure(root: string, enginePackage: string): string[] {
   // The folder may be a link (a worktree sharing node_modules): compare real paths.
   const modules = realpathSync(join(root, "node_modules"));
   const top = dirname(modules);
@@ -61,7 +90,7 @@ export function engineClosure(root: string): string[] {
     }
   };
   add(ENGINE_PACKAGE, top);
-  add(platformPackage(), top);
+  add(enginePackage, top);
   while (queue.length) {
     const rel = queue.shift()!;
     const dir = join(modules, rel);
@@ -81,8 +110,9 @@ function run(cmd: string[], cwd: string): Uint8Array {
  * Pack the engine into `<outDir>/engine.tar.gz` (reused while the package set is unchanged).
  * Deterministic: sorted names, fixed times and owners, gzip without a timestamp.
  */
-export function packEngine(root: string, outDir: string): EnginePack {
-  const packages = engineClosure(root);
+export function packEngine(root: string, enginePackage: string, outDir: string): EnginePack {
+  assertEngineMatches(root, enginePackage);
+  const packages = engineClosure(root, enginePackage);
   const modules = join(root, "node_modules");
   const version = readPkg(join(modules, ENGINE_PACKAGE)).version;
   const listing = packages.map((rel) => `${rel}@${readPkg(join(modules, rel)).version}`);

@@ -62,9 +62,10 @@ export interface Daemon {
 /**
  * Starts a long-running rbee (e.g. `serve --port 0`) and waits for its
  * "listening on http://…" line; stop() sends SIGTERM and waits, SIGKILL after 5 s.
+ * `binary` runs another build (dist/rbee-linux-arm64 under qemu).
  */
-export async function startRbeeDaemon(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Daemon> {
-  const proc = Bun.spawn([requireBinary(), ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+export async function startRbeeDaemon(args: string[], env: Record<string, string>, timeoutMs = 30_000, binary = requireBinary()): Promise<Daemon> {
+  const proc = Bun.spawn([binary, ...args], { env: { ...process.env, ...env }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let out = "";
   const decoder = new TextDecoder();
   const watchers = new Set<() => void>();

@@ -38,7 +38,18 @@ export function sshdAvailable(): boolean {
   return existsSync(SSHD_BIN) && process.getuid?.() === 0;
 }
 
-export async function startSshd(opts: { trustHostKey?: boolean; alias?: string } = {}): Promise<TestSshd> {
+export interface SshdOptions {
+  trustHostKey?: boolean;
+  alias?: string;
+  /** What `uname -sm` (and `-s`) print in the account's sessions (a stand-in first on its PATH): another machine kind. */
+  uname?: string;
+  /** More stand-in commands first on the account's PATH: name → sh script. */
+  fakeBin?: Record<string, string>;
+  /** Extra environment for the account's sessions (~/.ssh/environment). */
+  environment?: Record<string, string>;
+}
+
+export async function startSshd(opts: SshdOptions = {}): Promise<TestSshd> {
   const alias = opts.alias ?? "testhive";
   const dir = mkdtempSync(join(tmpdir(), "rbee-sshd-"));
   const remoteHome = mkdtempSync(join(tmpdir(), "rbee-remote-"));
@@ -66,6 +77,17 @@ export async function startSshd(opts: { trustHostKey?: boolean; alias?: string }
     sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keeperHome, ".ssh", "id_ed25519")]);
     mkdirSync(join(remoteHome, ".ssh"), { mode: 0o700 });
     writeFileSync(join(remoteHome, ".ssh", "authorized_keys"), readFileSync(join(keeperHome, ".ssh", "id_ed25519.pub")), { mode: 0o600 });
+    const environment = { ...opts.environment };
+    const fakeBin = { ...opts.fakeBin };
+    if (opts.uname) {
+      fakeBin.uname = `case "$*" in -sm) echo '${opts.uname}';; -s) echo '${opts.uname.split(" ")[0]}';; *) exec /bin/uname "$@";; esac\n`;
+    }
+    if (Object.keys(fakeBin).length) {
+      mkdirSync(join(remoteHome, ".fakebin"));
+      for (const [name, script] of Object.entries(fakeBin)) writeFileSync(join(remoteHome, ".fakebin", name), `#!/bin/sh\n${script}`, { mode: 0o755 });
+      environment.PATH = `${join(remoteHome, ".fakebin")}:/usr/local/bin:/usr/bin:/bin`;
+    }
+    if (Object.keys(environment).length) writeFileSync(join(remoteHome, ".ssh", "environment"), Object.entries(environment).map(([k, v]) => `${k}=${v}\n`).join(""), { mode: 0o600 });
     chmodSync(remoteHome, 0o700);
     sh("chown", ["-R", `${user}:${user}`, remoteHome]);
     mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
@@ -73,7 +95,7 @@ export async function startSshd(opts: { trustHostKey?: boolean; alias?: string }
     const [type, b64] = readFileSync(join(dir, "host_ed25519.pub"), "utf8").trim().split(/\s+/);
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
-      writeFileSync(join(dir, "sshd_config"), sshdConfig(dir, port, user));
+      writeFileSync(join(dir, "sshd_config"), sshdConfig(dir, port, user, Object.keys(environment).length > 0));
       log = "";
       sshd = spawn(SSHD_BIN, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
       sshd.stderr!.on("data", (d: Buffer) => (log += d.toString()));
@@ -102,7 +124,7 @@ export async function startSshd(opts: { trustHostKey?: boolean; alias?: string }
   }
 }
 
-function sshdConfig(dir: string, port: number, user: string): string {
+function sshdConfig(dir: string, port: number, user: string, userEnvironment: boolean): string {
   return [
     `Port ${port}`,
     "ListenAddress 127.0.0.1",
@@ -117,6 +139,7 @@ function sshdConfig(dir: string, port: number, user: string): string {
     `AllowUsers ${user}`,
     "AllowTcpForwarding yes",
     "Subsystem sftp internal-sftp",
+    ...(userEnvironment ? ["PermitUserEnvironment yes"] : []),
     "LogLevel ERROR",
     "",
   ].join("\n");

@@ -3,7 +3,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hiveServeArgs, launcherScript, validateQueenUrl } from "../../src/ssh/hive-launcher.ts";
+import { parse } from "plist";
+import { hiveServeArgs, launchAgentPlist, launcherScript, validateQueenUrl } from "../../src/ssh/hive-launcher.ts";
 import { NASTY } from "../helpers/nasty-values.ts";
 
 describe("hive launcher script", () => {
@@ -48,5 +49,34 @@ describe("hive launcher script", () => {
 
   it("given a plain queen URL, when validating, then it is kept without a trailing slash", () => {
     expect(validateQueenUrl("http://192.168.1.10:7833/")).toBe("http://192.168.1.10:7833");
+  });
+
+  it("given a Mac, when the launcher runs, then it reads the token from ~/Library/Application Support/rbee", () => {
+    const mac = join(home, "Library", "Application Support", "rbee");
+    mkdirSync(mac, { recursive: true });
+    writeFileSync(join(mac, "hive.token"), "cd".repeat(32));
+    // A stand-in uname makes this machine a Mac for the script.
+    mkdirSync(join(home, "fakebin"));
+    writeFileSync(join(home, "fakebin", "uname"), "#!/bin/sh\necho Darwin\n", { mode: 0o755 });
+    const r = spawnSync("sh", ["-c", launcherScript(["serve"])], { encoding: "utf8", env: { HOME: home, PATH: `${join(home, "fakebin")}:${process.env.PATH}` } });
+    expect(r.stdout).toBe(`[serve]\ntoken=${"cd".repeat(32)}\n`);
+  });
+});
+
+describe("the launchd agent of a macOS hive", () => {
+  it.each(["/Users/ann", `/Users/a&b <c> "d" 'e'`])("given the home %j, when the plist is rendered and parsed back, then launchd gets every path intact", (home) => {
+    const agent = parse(launchAgentPlist(home));
+    const support = `${home}/Library/Application Support/rbee`;
+    expect(agent).toEqual({
+      Label: "dev.rbee.hive",
+      ProgramArguments: ["/bin/sh", `${support}/hive-start.sh`],
+      WorkingDirectory: home,
+      RunAtLoad: true,
+      // Restarted when it fails, not after a clean shutdown.
+      KeepAlive: { SuccessfulExit: false },
+      ThrottleInterval: 2,
+      StandardOutPath: `${support}/state/hive.log`,
+      StandardErrorPath: `${support}/state/hive.log`,
+    });
   });
 });
