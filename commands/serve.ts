@@ -32,6 +32,7 @@ export class ServeCommand extends RbeeCommand {
   noLocalHive = Option.Boolean("--no-local-hive", false, { description: "run the queen without its embedded hive (then `rbee hive start --host localhost` runs one beside it)" });
   advertiseUrl = Option.String("--advertise-url", { description: "the URL the queen should use to reach this hive (default: from --bind and --port)" });
   maxQueue = Option.String("--max-queue", { description: "queen: inference requests that may wait for a free slot before new ones get 503 (default 64)", validator: t.isNumber() });
+  corsOrigins = Option.Array("--cors-origin", { description: "queen: a browser origin allowed to call its APIs (repeatable; \"*\" for any; default RBEE_CORS_ORIGINS or cors_origins in config.json, else none)" });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   async run(): Promise<number> {
@@ -48,7 +49,7 @@ export class ServeCommand extends RbeeCommand {
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler });
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, corsOrigins: this.corsOrigins });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

@@ -8,6 +8,8 @@ export const RbeeConfig = z
   .object({
     /** Append-only audit log of security-relevant events. */
     audit: z.boolean().optional(),
+    /** Browser origins allowed to call the queen's APIs (CORS), e.g. "http://localhost:3000"; "*" for any. */
+    cors_origins: z.array(z.string().min(1).max(512)).max(64).optional(),
   })
   .strict();
 export type RbeeConfig = z.infer<typeof RbeeConfig>;

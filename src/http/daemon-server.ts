@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
-import { errorResponse } from "./errors.ts";
+import { errorBody, errorResponse } from "./errors.ts";
+import { corsMiddleware } from "./cors.ts";
 import { narrate } from "../narration/narrate.ts";
 import { audit } from "../security/audit-log.ts";
 import { checkBearer, fingerprint, loadApiToken } from "../security/api-token.ts";
@@ -22,6 +23,8 @@ export interface DaemonOptions {
   maxBodyBytes?: number;
   /** Other tokens a route accepts besides the daemon's own (hive tokens for heartbeats). */
   extraTokens?: (path: string) => string[];
+  /** Browser origins allowed to call this daemon (CORS); none by default, "*" for any. */
+  corsOrigins?: string[];
   /** The API token; by default RBEE_API_TOKEN or the token file. "" turns auth off. */
   token?: string;
 }
@@ -45,8 +48,10 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   const startedAt = Date.now();
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) }));
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, 404, "See the API section of the README for the routes."), 404));
+  // Before the token check: a browser's preflight never carries the token.
+  app.use("*", corsMiddleware(opts.corsOrigins ?? []));
+  app.use("*", bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("BODY_TOO_LARGE", "the request body is too large", 413), 413) }));
 
   app.get("/health", (c) => c.json({ status: "ok", role: opts.role }));
   // Every route but /health needs the token, when the daemon has one.

@@ -13,6 +13,8 @@ import { allHiveTokens } from "../security/api-token.ts";
 import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
 import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
 import { openAiRoutes } from "./openai/openai-routes.ts";
+import { corsOriginsFrom } from "../http/cors.ts";
+import { readConfig } from "../config/config-file.ts";
 
 export interface QueenOptions {
   port: number;
@@ -23,6 +25,8 @@ export interface QueenOptions {
   restartPolicy?: RestartPolicy;
   /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
   scheduler?: Partial<SchedulerOptions>;
+  /** Browser origins allowed (CORS); default RBEE_CORS_ORIGINS, else `cors_origins` in config.json, else none. */
+  corsOrigins?: string[];
 }
 
 export interface RunningQueen extends RunningDaemon {
@@ -56,6 +60,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     role: "queen",
     port: opts.port,
     bind: opts.bind,
+    corsOrigins: opts.corsOrigins ?? corsOriginsFrom(process.env.RBEE_CORS_ORIGINS, readConfig().cors_origins),
     routes: [
       jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
       hiveApi.routes,
