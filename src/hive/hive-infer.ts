@@ -5,6 +5,7 @@ import type { ModelService } from "../model/model-service.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { streamFromWorker } from "./worker-inference.ts";
+import { constraintsOf } from "../protocol/constraints.ts";
 
 /**
  * `infer` on a hive: the worker the queen named (`worker_id`), else a ready worker for the
@@ -25,7 +26,8 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;
   try {
-    const done = await streamFromWorker(worker.url!, worker.token, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal, deadline);
+    const body = { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop, ...constraintsOf(op) };
+    const done = await streamFromWorker(worker.url!, worker.token, body, emitToken, signal, deadline);
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
     return { worker_id: worker.spec.workerId, model: op.model, ...done };
   } finally {

@@ -1,8 +1,9 @@
 import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
 import { deadlineHeaders } from "../jobs/deadline.ts";
+import type { Constraints } from "../protocol/constraints.ts";
 
-export interface InferenceBody {
+export interface InferenceBody extends Constraints {
   prompt?: string;
   messages?: { role: string; content: string }[];
   max_tokens?: number;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConstraintFields } from "./constraints.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -19,6 +20,7 @@ export const SamplingFields = {
   top_k: z.number().int().min(0).max(1000).optional(),
   seed: z.number().int().optional(),
   stop: z.array(z.string().max(200)).max(8).optional(),
+  ...ConstraintFields,
 };
 
 export const Operation = z.discriminatedUnion("operation", [
@@ -41,7 +43,8 @@ export const Operation = z.discriminatedUnion("operation", [
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
-    .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages"),
+    .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
+    .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];

@@ -1,5 +1,6 @@
 import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
+import { allowGrammar, type GrammarState } from "./grammar.ts";
 
 export interface Sampling {
   temperature: number;
@@ -7,7 +8,14 @@ export interface Sampling {
   topK?: number;
   /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
   seed: number;
+  /** llama.cpp's penalties over the last `lastN` tokens (prompt and output); 1 / 0 = off. */
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  lastN?: number;
 }
+
+const DEFAULT_LAST_N = 64;
 
 export interface GenerationRequest {
   tokens: Token[];
@@ -16,6 +24,8 @@ export interface GenerationRequest {
   stop: readonly string[];
   signal: AbortSignal;
   onText: (text: string) => void;
+  /** The output must match this grammar (a fresh state per generation). */
+  grammar?: GrammarState;
 }
 
 export type FinishReason = "stop" | "length" | "cancelled";
@@ -35,6 +45,8 @@ interface Job {
   text: TokenText;
   stops: StopMatcher;
   next: Token[];
+  /** The last tokens seen (prompt, then output), for the penalties. */
+  recent: Token[];
   generated: number;
   startedAt: number;
   firstTokenAt?: number;
@@ -52,6 +64,8 @@ interface Job {
 export class BatchScheduler {
   private readonly free: LlamaContextSequence[];
   private readonly active = new Set<Job>();
+  /** The grammar state of the generation each sequence runs, read when it samples. */
+  private readonly grammars = new Map<LlamaContextSequence, GrammarState>();
   private readonly clearing = new Set<Promise<void>>();
   private looping: Promise<void> | undefined;
   /** Ticks run and tokens produced since start: the proof that streams shared steps. */
@@ -60,6 +74,7 @@ export class BatchScheduler {
 
   constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
     this.free = Array.from({ length: slots }, () => context.getSequence());
+    for (const sequence of this.free) allowGrammar(sequence, () => this.grammars.get(sequence));
   }
 
   get busy(): number {
@@ -78,11 +93,13 @@ export class BatchScheduler {
 
   generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
     return new Promise((resolve, reject) => {
+      if (req.grammar) this.grammars.set(sequence, req.grammar);
       this.active.add({
         req, sequence, resolve, reject,
         text: new TokenText(this.model),
         stops: new StopMatcher(req.stop),
         next: req.tokens,
+        recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
         generated: 0,
         startedAt: performance.now(),
       });
@@ -122,16 +139,26 @@ export class BatchScheduler {
     const { temperature, topP, topK, seed } = job.req.sampling;
     // A fresh sampler is made per call: vary the seed per step or every step draws alike.
     const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
+    const repeatPenalty = this.penalty(job);
     const last: ControlledEvaluateInputItem = [
       job.next.at(-1)!,
-      { generateNext: { token: true, options: { temperature, topP, topK, seed: stepSeed } } },
+      { generateNext: { token: true, options: { temperature, topP, topK, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
     ];
     return [...job.next.slice(0, -1), last];
+  }
+
+  /** node-llama-cpp's penalty options for this step, when the request asked for any. */
+  private penalty(job: Job) {
+    const { repeatPenalty, presencePenalty, frequencyPenalty, lastN = DEFAULT_LAST_N } = job.req.sampling;
+    if (lastN === 0 || (!presencePenalty && !frequencyPenalty && (repeatPenalty ?? 1) === 1)) return undefined;
+    return { punishTokens: job.recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
   }
 
   private accept(job: Job, token: Token | null): void {
     if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
     job.generated++;
+    job.recent.push(token);
+    if (job.recent.length > (job.req.sampling.lastN ?? DEFAULT_LAST_N)) job.recent.shift();
     this.tokensGenerated++;
     job.firstTokenAt ??= performance.now();
     const { text, stopped } = job.stops.push(job.text.push(token));
@@ -167,6 +194,7 @@ export class BatchScheduler {
 
   private release(job: Job): void {
     this.active.delete(job);
+    this.grammars.delete(job.sequence);
     // The slot is usable again only once its memory is cleared.
     const cleared: Promise<void> = job.sequence
       .clearHistory()

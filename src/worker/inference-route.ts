@@ -3,6 +3,7 @@ import type { BatchScheduler } from "./batch-scheduler.ts";
 import { InferenceRequest, type InferenceDone } from "./inference-request.ts";
 import type { LoadedModel } from "./model-loader.ts";
 import { assertFits, preparePrompt } from "./prompt.ts";
+import { grammarFor, grammarState } from "./grammar.ts";
 import { describeZodError } from "../http/errors.ts";
 import { encodeSse, SSE_HEADERS } from "../jobs/sse.ts";
 
@@ -38,6 +39,8 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
   const body = await parseBody(req);
   const prompt = preparePrompt(loaded.model, loaded.chatWrapper, body);
   assertFits(prompt, scheduler.sequenceContextSize);
+  const grammar = await grammarFor(loaded.llama, body);
+  const state = grammar && (await grammarState(loaded.model, grammar));
   const sequence = scheduler.acquire();
   if (!sequence) {
     return errorResponse(
@@ -62,14 +65,27 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
         controller.close();
       };
       send("started", { model: modelId, prompt_tokens: prompt.tokens.length });
+      const sampling = {
+        temperature: body.temperature,
+        topP: body.top_p,
+        topK: body.top_k,
+        seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0,
+        repeatPenalty: body.repeat_penalty,
+        presencePenalty: body.presence_penalty,
+        frequencyPenalty: body.frequency_penalty,
+        lastN: body.repeat_last_n,
+      };
       scheduler
         .generate(sequence, {
           tokens: prompt.tokens,
           maxTokens: body.max_tokens,
-          sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k, seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0 },
-          stop: [...(body.stop ?? []), ...prompt.stop],
+          sampling,
+          // Under a grammar the grammar says where the output ends; the template's own stop
+          // strings could cut it short inside a JSON string.
+          stop: [...(body.stop ?? []), ...(state ? [] : prompt.stop)],
           signal: cancel.signal,
           onText: (text) => send("token", { text }),
+          grammar: state,
         })
         .then(
           (r) => {
