@@ -35,8 +35,8 @@ async function build(llama: Llama, c: Constraints): Promise<LlamaGrammar> {
   if (c.format === "json") return llama.getGrammarFor("json");
   try {
     // node-llama-cpp reads the schema keywords it knows (type, properties, required, enum, const,
-    // oneOf, anyOf, items, $defs/$ref, min/maxLength …); "$schema" and the like are left aside.
-    return await llama.createGrammarForJsonSchema(c.format as never);
+    // oneOf, items, $defs/$ref, min/maxLength …); "$schema" and the like are left aside.
+    return await llama.createGrammarForJsonSchema(anyOfAsOneOf(c.format) as never);
   } catch (err) {
     throw new RbeeError("INVALID_JSON_SCHEMA", `format: this JSON schema cannot become a grammar: ${(err as Error).message}`, "Use object, array, string, number, integer, boolean, enum, const, oneOf and $ref.");
   }
@@ -67,4 +67,16 @@ export function allowGrammar(sequence: LlamaContextSequence, current: () => Gram
     const state = current();
     return resolve.call(this, state ? { ...options, grammarEvaluationState: state } : options);
   };
+}
+
+/**
+ * node-llama-cpp knows `oneOf` but not `anyOf`, which pydantic and zod write for optional and
+ * union fields; for a grammar the two mean the same (some branch matches).
+ */
+function anyOfAsOneOf(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(anyOfAsOneOf);
+  if (!schema || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k === "anyOf" ? "oneOf" : k] = anyOfAsOneOf(v);
+  return out;
 }

@@ -9,6 +9,7 @@ import type { Job } from "../../jobs/job.ts";
 import type { InferScheduler } from "../infer-scheduler.ts";
 import { finishReason, usageOf, type Flavor, type Head } from "./response-shapes.ts";
 import type { InferRequest } from "./to-infer.ts";
+import { readToolAnswer, type ToolCall } from "../tools/tool-calling.ts";
 
 export interface CompletionDeps {
   registry: JobRegistry;
@@ -50,15 +51,22 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
 
   if (!req.stream) {
     const outcome = await run.outcome;
-    return c.json(flavor.whole(head, buffered.join(""), finishReason(outcome.finish_reason), usageOf(outcome)), 200, headers);
+    const { content, calls } = answerOf(buffered.join(""), req);
+    return c.json(flavor.whole(head, content, finishReason(outcome.finish_reason, calls.length), usageOf(outcome), calls), 200, headers);
   }
   // Wait until a worker has it (or its first token, or its end): an error before that — unknown
   // model, full queue, a worker that cannot start — is thrown and answered with its own status.
   await Promise.race([admitted, started, run.outcome]);
-  return new Response(tokenStream(run, flavor, head, req.includeUsage, buffered, (next) => (onToken = next)), { headers: { ...SSE_HEADERS, ...headers } });
+  return new Response(tokenStream(run, flavor, head, req, buffered, (next) => (onToken = next)), { headers: { ...SSE_HEADERS, ...headers } });
 }
 
-function tokenStream(run: InferJob, flavor: Flavor, head: Head, includeUsage: boolean, buffered: string[], follow: (onToken: (text: string) => void) => void): ReadableStream<Uint8Array> {
+/** The answer as text, or as tool calls when the request gave tools. */
+function answerOf(text: string, req: InferRequest): { content: string | null; calls: ToolCall[] } {
+  return req.tools ? readToolAnswer(text, req.tools) : { content: text, calls: [] };
+}
+
+function tokenStream(run: InferJob, flavor: Flavor, head: Head, req: InferRequest, buffered: string[], follow: (onToken: (text: string) => void) => void): ReadableStream<Uint8Array> {
+  const includeUsage = req.includeUsage;
   // With include_usage every chunk carries `usage: null`, and one last chunk the totals.
   const withUsage = (chunk: object) => (includeUsage ? { ...chunk, usage: null } : chunk);
   let open = true;
@@ -80,11 +88,23 @@ function tokenStream(run: InferJob, flavor: Flavor, head: Head, includeUsage: bo
       };
       const opening = flavor.opening(head);
       if (opening) send(JSON.stringify(withUsage(opening)));
-      for (const text of buffered) send(JSON.stringify(withUsage(flavor.delta(head, text))));
-      follow((text) => send(JSON.stringify(withUsage(flavor.delta(head, text)))));
+      // Under a tool plan the answer is JSON to read whole: it is sent once complete, as
+      // content or as a tool_calls delta.
+      if (req.tools) follow((text) => buffered.push(text));
+      else {
+        for (const text of buffered) send(JSON.stringify(withUsage(flavor.delta(head, text))));
+        follow((text) => send(JSON.stringify(withUsage(flavor.delta(head, text)))));
+      }
       run.outcome.then(
         (outcome: InferOutcome) => {
-          send(JSON.stringify(withUsage(flavor.finish(head, finishReason(outcome.finish_reason)))));
+          let calls = 0;
+          if (req.tools) {
+            const answer = answerOf(buffered.join(""), req);
+            calls = answer.calls.length;
+            if (answer.content) send(JSON.stringify(withUsage(flavor.delta(head, answer.content))));
+            if (calls && flavor.toolCalls) send(JSON.stringify(withUsage(flavor.toolCalls(head, answer.calls))));
+          }
+          send(JSON.stringify(withUsage(flavor.finish(head, finishReason(outcome.finish_reason, calls)))));
           if (includeUsage) send(JSON.stringify(flavor.usage(head, usageOf(outcome))));
           send("[DONE]");
           close();

@@ -1,3 +1,5 @@
+import type { ToolCall } from "../tools/tool-calling.ts";
+
 /**
  * The two OpenAI answer shapes rbee speaks: chat (`chat.completion`, `chat.completion.chunk`)
  * and legacy text completions (`text_completion`). One Flavor per endpoint, so the request
@@ -24,8 +26,12 @@ export interface Flavor {
   finish(head: Head, reason: string): object;
   /** The final usage chunk (`stream_options.include_usage`). */
   usage(head: Head, usage: Usage): object;
-  whole(head: Head, text: string, reason: string, usage: Usage): object;
+  whole(head: Head, text: string | null, reason: string, usage: Usage, calls?: ToolCall[]): object;
+  /** The chunk that carries tool calls (chat only). */
+  toolCalls?(head: Head, calls: ToolCall[]): object;
 }
+
+const openAiCall = (c: ToolCall, index?: number) => ({ ...(index !== undefined ? { index } : {}), id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } });
 
 export const CHAT: Flavor = {
   idPrefix: "chatcmpl-",
@@ -33,11 +39,12 @@ export const CHAT: Flavor = {
   delta: (h, text) => chatChunk(h, { content: text }, null),
   finish: (h, reason) => chatChunk(h, {}, reason),
   usage: (h, usage) => ({ ...base(h, "chat.completion.chunk"), choices: [], usage }),
-  whole: (h, text, reason, usage) => ({
+  whole: (h, text, reason, usage, calls = []) => ({
     ...base(h, "chat.completion"),
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: reason }],
+    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null, ...(calls.length ? { tool_calls: calls.map((c) => openAiCall(c)) } : {}) }, logprobs: null, finish_reason: reason }],
     usage,
   }),
+  toolCalls: (h, calls) => chatChunk(h, { tool_calls: calls.map((c, i) => openAiCall(c, i)) }, null),
 };
 
 export const TEXT: Flavor = {
@@ -46,7 +53,7 @@ export const TEXT: Flavor = {
   delta: (h, text) => textChunk(h, text, null),
   finish: (h, reason) => textChunk(h, "", reason),
   usage: (h, usage) => ({ ...base(h, "text_completion"), choices: [], usage }),
-  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text, logprobs: null, finish_reason: reason }], usage }),
+  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: reason }], usage }),
 };
 
 const base = (h: Head, object: string) => ({ id: h.id, object, created: h.created, model: h.model, system_fingerprint: null });
@@ -67,5 +74,5 @@ export function usageOf(outcome: { tokens?: number; prompt_tokens?: number }): U
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** OpenAI's finish reasons: the worker's `stop`/`length` map one to one. */
-export const finishReason = (reason: string | undefined) => (reason === "length" ? "length" : "stop");
+/** OpenAI's finish reasons: the worker's `stop`/`length` map one to one; a tool call ends with `tool_calls`. */
+export const finishReason = (reason: string | undefined, calls = 0) => (calls ? "tool_calls" : reason === "length" ? "length" : "stop");
