@@ -49,11 +49,14 @@ export function openInfer(c: Context, op: OperationOf<"infer">, deps: InferDeps)
   if (gone.aborted) onGone();
   gone.addEventListener("abort", onGone, { once: true });
   void run.outcome.catch(() => {}).finally(() => gone.removeEventListener("abort", onGone));
+  const admitted = Promise.race([granted, started, run.outcome]);
+  // Only streaming rooms wait on it; a failure is read from run.outcome by the others.
+  admitted.catch(() => {});
   return {
     run,
     buffered,
     follow: (next) => (onToken = next),
-    admitted: Promise.race([granted, started, run.outcome]),
+    admitted,
     headers: { "x-rbee-job-id": run.job.id },
   };
 }

@@ -13,6 +13,7 @@ import { allHiveTokens } from "../security/api-token.ts";
 import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
 import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
 import { openAiRoutes } from "./openai/openai-routes.ts";
+import { ollamaRoutes } from "./ollama/ollama-routes.ts";
 import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
 
@@ -65,6 +66,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
       hiveApi.routes,
       openAiRoutes({ registry, executor, hives, scheduler }),
+      ollamaRoutes({ registry, executor, hives, scheduler }),
       metricsRoutes(registry, hives, scheduler, counters),
       ...(localHive ? [localHive.routes] : []),
     ],
