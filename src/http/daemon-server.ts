@@ -60,7 +60,9 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
     app.use("*", async (c, next) => {
       const where = { role: opts.role, method: c.req.method, path: c.req.path };
       try {
-        checkBearer(c.req.header("authorization"), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
+        // Anthropic's clients send the key as `x-api-key`; everything else as a bearer token.
+        const apiKey = c.req.header("x-api-key");
+        checkBearer(c.req.header("authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
       } catch (err) {
         audit("auth_failure", { ...where, code: (err as RbeeError).code });
         throw err;

@@ -14,6 +14,7 @@ import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
 import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
 import { openAiRoutes } from "./openai/openai-routes.ts";
 import { ollamaRoutes } from "./ollama/ollama-routes.ts";
+import { anthropicRoutes } from "./anthropic/anthropic-routes.ts";
 import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
 
@@ -67,6 +68,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       hiveApi.routes,
       openAiRoutes({ registry, executor, hives, scheduler }),
       ollamaRoutes({ registry, executor, hives, scheduler }),
+      anthropicRoutes({ registry, executor, scheduler }),
       metricsRoutes(registry, hives, scheduler, counters),
       ...(localHive ? [localHive.routes] : []),
     ],
