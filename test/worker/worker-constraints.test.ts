@@ -4,7 +4,8 @@ import type { WorkerServer } from "../../src/worker/server.ts";
 import { collect, demoModelDir, infer, readyWorker, textOf } from "../helpers/worker-harness.ts";
 
 // Random weights: only a grammar can make this model write valid JSON.
-const Weather = z.object({ city: z.string().max(24), unit: z.enum(["c", "f"]), ok: z.boolean(), tags: z.array(z.enum(["sun", "rain"])).max(3) }).strict();
+// `note` is nullable: zod writes anyOf, which node-llama-cpp only knows as oneOf.
+const Weather = z.object({ city: z.string().max(24), unit: z.enum(["c", "f"]), ok: z.boolean(), tags: z.array(z.enum(["sun", "rain"])).max(3), note: z.string().max(8).nullable() }).strict();
 
 describe("worker: grammars and penalties in the batched path", () => {
   let model: ReturnType<typeof demoModelDir>;
