@@ -37,6 +37,12 @@ describe("worker: grammars and penalties in the batched path", () => {
     const json = await collect(await infer(worker.url, { prompt: "data:", format: "json", max_tokens: 300, seed: 2 }));
     expect(json.at(-1)!.data.finish_reason).toBe("stop");
     expect(typeof JSON.parse(textOf(json))).toBe("object");
+    // anyOf is honoured (node-llama-cpp alone would take it for "any JSON").
+    const anyOf = { type: "object", properties: { v: { anyOf: [{ const: 7 }, { const: "seven" }] } }, required: ["v"], additionalProperties: false };
+    for (const seed of [1, 2, 3]) {
+      const out = JSON.parse(textOf(await collect(await infer(worker.url, { prompt: "v?", format: anyOf, max_tokens: 40, seed }))));
+      expect([7, "seven"]).toContain(out.v);
+    }
     for (const seed of [1, 2, 3, 4]) {
       const yesNo = await collect(await infer(worker.url, { prompt: "ok?", grammar: 'root ::= "yes" | "no"', max_tokens: 10, seed }));
       expect(["yes", "no"]).toContain(textOf(yesNo));
