@@ -13,6 +13,7 @@ export class WorkerSpawnCommand extends QueenCommand {
     examples: [
       ["Load the demo model on the local CPU", "$0 worker spawn --model demo-tiny"],
       ["On hive gpu1, GPU 0, 4 parallel slots", "$0 worker spawn --model tinyllama --hive gpu1 --device cuda:0 --slots 4"],
+      ["With 8192 tokens of context per slot", "$0 worker spawn --model tinyllama --ctx 8192"],
     ],
   });
 
@@ -21,8 +22,10 @@ export class WorkerSpawnCommand extends QueenCommand {
   device = Option.String("--device", "cpu:0", { description: "cpu:N, cuda:N or metal:N (default cpu:0)" });
   slots = Option.String("--slots", "1", { description: "requests it generates at once (default 1)", validator: t.isNumber() });
 
+  ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's training context, at most 4096)", validator: t.isNumber() });
+
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, ...(this.ctx !== undefined ? { ctx: this.ctx } : {}) }, (r) => {
       const w = r as WorkerInfo;
       return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}`;
     });

@@ -16,7 +16,7 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     },
     worker_spawn: async (op) => {
       const model = models.get(op.model);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: op.device, slots: op.slots });
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: op.device, slots: op.slots, ...(op.ctx ? { contextSize: op.ctx } : {}) });
       return worker.info();
     },
     worker_list: async () => pool.list(),

@@ -9,6 +9,8 @@ export interface SpawnRequest {
   modelPath: string;
   device: string;
   slots: number;
+  /** Context tokens per slot (default: the model's, at most 4096). */
+  contextSize?: number;
 }
 
 /** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */

@@ -16,6 +16,7 @@ export interface WorkerSpec {
   modelPath: string;
   device: string;
   slots: number;
+  contextSize?: number;
 }
 
 export interface WorkerInfo {
@@ -76,7 +77,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const { workerId, modelId, modelPath, device, slots } = this.spec;
     this.state = "starting";
-    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots)];
+    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(this.spec.contextSize ? ["--ctx", String(this.spec.contextSize)] : [])];
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
     const env = { ...process.env, RBEE_API_TOKEN: this.token };

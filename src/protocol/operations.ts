@@ -32,7 +32,7 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("hive_stop"), alias }).strict(),
   z.object({ operation: z.literal("hive_upgrade"), alias, binary: z.string().max(4096).optional(), queen_url: z.string().url().optional() }).strict(),
   z.object({ operation: z.literal("hive_status"), hive_id: hiveId }).strict(),
-  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1) }).strict(),
+  z.object({ operation: z.literal("worker_spawn"), hive_id: hiveId, model: id, device: z.string().regex(/^(cpu|cuda|metal):\d+$/, "cpu:N, cuda:N or metal:N").default("cpu:0"), slots: z.number().int().min(1).max(64).default(1), ctx: z.number().int().min(64).max(1_048_576).optional() }).strict(),
   z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
   z.object({ operation: z.literal("worker_get"), hive_id: hiveId, worker_id: id }).strict(),
   z.object({ operation: z.literal("worker_stop"), hive_id: hiveId, worker_id: id }).strict(),
