@@ -4,6 +4,7 @@ import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
+import { embedOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
@@ -35,5 +36,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       return record;
     },
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
+    embed: (op, { signal, deadline }) => embedOnHive(op, pool, models, signal, deadline),
   };
 }

@@ -13,16 +13,7 @@ import { constraintsOf } from "../protocol/constraints.ts";
  * the job's stream as they come.
  */
 export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
-  let worker: WorkerProcess | undefined = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
-  if (worker) {
-    // When the queen named the worker it already told the story; say it again only in debug.
-    const level = worker.spec.workerId === op.worker_id ? "debug" : "info";
-    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { level, worker_id: worker.spec.workerId });
-  } else {
-    const model = models.get(op.model);
-    narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
-    worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: "cpu:0", slots: 1 });
-  }
+  const worker = await chooseWorker(op, pool, models);
   const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
   worker.busy++;
   try {
@@ -33,6 +24,20 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   } finally {
     worker.busy--;
   }
+}
+
+/** The worker the queen named, else a ready one with a free slot, else a new one. */
+export async function chooseWorker(op: { model: string; worker_id?: string }, pool: WorkerPool, models: ModelService): Promise<WorkerProcess> {
+  const worker = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
+  if (worker) {
+    // When the queen named the worker it already told the story; say it again only in debug.
+    const level = worker.spec.workerId === op.worker_id ? "debug" : "info";
+    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { level, worker_id: worker.spec.workerId });
+    return worker;
+  }
+  const model = models.get(op.model);
+  narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
+  return pool.spawn({ modelId: model.id, modelPath: model.path, device: "cpu:0", slots: 1 });
 }
 
 /**

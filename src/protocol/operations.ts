@@ -45,6 +45,7 @@ export const Operation = z.discriminatedUnion("operation", [
     .strict()
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
     .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
+  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];
@@ -69,6 +70,7 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_get: "hive",
   model_delete: "hive",
   infer: "queen",
+  embed: "queen",
 };
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];

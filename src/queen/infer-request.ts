@@ -31,7 +31,7 @@ export interface OpenInfer {
  * deadline header, the scheduler's grant, cancel when the client goes away, and the tokens
  * held until the room is ready to send them. The rooms only translate.
  */
-export function openInfer(c: Context, op: OperationOf<"infer">, deps: InferDeps): OpenInfer {
+export function openInfer(c: Context, op: OperationOf<"infer"> | OperationOf<"embed">, deps: InferDeps): OpenInfer {
   const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
   const buffered: string[] = [];
   let firstToken!: () => void;
@@ -86,4 +86,17 @@ export function safeStream(start: (send: (bytes: Uint8Array) => void, close: () 
       onCancel();
     },
   });
+}
+
+/** What an `embed` job answers (the hive's result). */
+export interface EmbedOutcome {
+  embeddings: number[][];
+  prompt_tokens: number;
+}
+
+/** Runs an `embed` as a queen job and returns its vectors. */
+export async function runEmbed(c: Context, op: OperationOf<"embed">, deps: InferDeps): Promise<EmbedOutcome & { headers: Record<string, string> }> {
+  const run = openInfer(c, op, deps);
+  const outcome = (await run.run.outcome) as unknown as EmbedOutcome;
+  return { ...outcome, headers: run.headers };
 }

@@ -56,7 +56,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const counters = new InferCounters();
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
-  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx) });
+  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx), embed: (op, ctx) => scheduler.infer(op, ctx) });
   const hiveApi = hiveRoutes(hives);
   const daemon = startDaemon({
     role: "queen",

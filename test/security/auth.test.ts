@@ -19,6 +19,7 @@ const routes: [string, string, string?][] = [
   ["POST", "/v1/completions", '{"model":"m","prompt":"hi"}'],
   ["POST", "/v1/messages", '{"model":"m","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}'],
   ["GET", "/api/tags"],
+  ["POST", "/v1/embeddings", '{"model":"m","input":"hi"}'],
   ["POST", "/api/chat", '{"model":"m","messages":[]}'],
   ["GET", "/metrics"],
   ["POST", "/v1/shutdown"],

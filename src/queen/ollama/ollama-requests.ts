@@ -22,6 +22,7 @@ const Message = z.object({ role: z.string(), content: z.string().nullish(), imag
 const Tool = z.object({ type: z.literal("function"), function: z.object({ name: z.string().min(1), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() }).loose() });
 
 export const ChatRequest = z.object({ ...Common, messages: z.array(Message).default([]), tools: z.array(Tool).nullish() }).strict();
+export const EmbedRequest = z.object({ model: z.string().min(1).max(256), input: z.union([z.string(), z.array(z.string()).min(1)]), truncate: z.boolean().nullish(), options: Options.nullish(), keep_alive: z.union([z.string(), z.number()]).nullish() }).strict();
 export const GenerateRequest = z.object({ ...Common, prompt: z.string().nullish(), system: z.string().nullish(), raw: z.boolean().nullish(), suffix: z.string().nullish(), images: z.array(z.string()).nullish(), template: z.string().nullish(), context: z.array(z.number()).nullish() }).strict();
 
 /** Ollama's options rbee honours, as infer fields. */
@@ -109,4 +110,12 @@ function build(req: { model: string; stream?: boolean | null; format?: "json" | 
   const parsed = Operation.safeParse({ operation: "infer", model, ...input, max_tokens: DEFAULT_MAX_TOKENS, ...fields, ...(format !== undefined ? { format } : {}) });
   if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error).replace(/^max_tokens/, "options.num_predict"));
   return { op: parsed.data as OperationOf<"infer">, model, stream: req.stream !== false, ...(plan ? { tools: plan } : {}) };
+}
+
+/** /api/embed as the `embed` operation (truncation is not done: a text too long is refused). */
+export function embedToOp(body: unknown): OperationOf<"embed"> {
+  const req = parseOllama(EmbedRequest, body);
+  const parsed = Operation.safeParse({ operation: "embed", model: modelIdOf(req.model), input: typeof req.input === "string" ? [req.input] : req.input });
+  if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error));
+  return parsed.data as OperationOf<"embed">;
 }

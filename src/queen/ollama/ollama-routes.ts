@@ -2,11 +2,11 @@ import { Hono, type Context } from "hono";
 import { readJson } from "../../http/errors.ts";
 import { RbeeError } from "../../protocol/errors.ts";
 import type { HiveDirectory } from "../hive-directory.ts";
-import { openInfer, safeStream, type InferDeps } from "../infer-request.ts";
+import { openInfer, runEmbed, safeStream, type InferDeps } from "../infer-request.ts";
 import { listModelRecords } from "../openai/model-catalog.ts";
 import type { InferOutcome } from "../openai/infer-job.ts";
 import { readToolAnswer } from "../tools/tool-calling.ts";
-import { chatToInfer, generateToInfer, modelIdOf, type OllamaInfer } from "./ollama-requests.ts";
+import { chatToInfer, embedToOp, generateToInfer, modelIdOf, type OllamaInfer } from "./ollama-requests.ts";
 import { finalFields, ollamaCalls, OLLAMA_API_VERSION, showOf, tagOf } from "./ollama-shapes.ts";
 
 export interface OllamaDeps extends InferDeps {
@@ -60,6 +60,12 @@ export function ollamaRoutes(deps: OllamaDeps): Hono {
       return c.json({ model: req.load, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" });
     }
     return answer(c, req, "generate", deps);
+  });
+  app.post("/api/embed", async (c) => {
+    const startedAt = Date.now();
+    const op = embedToOp(await readJson(c));
+    const out = await runEmbed(c, op, deps);
+    return c.json({ model: op.model, embeddings: out.embeddings, total_duration: (Date.now() - startedAt) * 1e6, load_duration: 0, prompt_eval_count: out.prompt_tokens }, 200, out.headers);
   });
   app.all("/api/*", (c) => ollamaError(new RbeeError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, "rbee serves /api/tags, ps, show, version, chat and generate.", 404)));
   return app;

@@ -80,7 +80,7 @@ function tokenStream({ run, buffered, follow }: OpenInfer, flavor: Flavor, head:
   );
 }
 
-async function readBody(c: Context): Promise<unknown> {
+export async function readBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) throw new ParamError("INVALID_REQUEST", "the request body is empty; send a JSON object", null);
   try {

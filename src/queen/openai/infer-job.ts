@@ -32,7 +32,7 @@ const tokenText = (frame: Frame) => (frame.event?.kind === "token" ? frame.event
 export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
-  op: OperationOf<"infer">,
+  op: OperationOf<"infer"> | OperationOf<"embed">,
   onToken: (text: string) => void,
   opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void } = {},
 ): InferJob {
