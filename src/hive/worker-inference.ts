@@ -2,6 +2,7 @@ import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
 import { deadlineHeaders } from "../jobs/deadline.ts";
 import type { Constraints } from "../protocol/constraints.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
 export interface InferenceBody extends Constraints {
   prompt?: string;
@@ -26,7 +27,7 @@ export interface InferenceDone {
  * Sends one inference to a worker and relays its tokens as they arrive. Aborting the
  * signal closes the connection, which makes the worker stop and free the slot.
  */
-export async function streamFromWorker(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+export async function streamFromWorker(url: string, token: string, body: InferenceBody, onToken: (text: string, logprobs?: TokenLogprob[]) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
@@ -42,7 +43,10 @@ export async function streamFromWorker(url: string, token: string, body: Inferen
   }
   try {
     for await (const msg of readSse(res.body!)) {
-      if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
+      if (msg.event === "token") {
+        const data = JSON.parse(msg.data) as { text: string; logprobs?: TokenLogprob[] };
+        onToken(data.text, data.logprobs);
+      }
       else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;
       else if (msg.event === "error") {
         const { error } = ErrorBody.parse(JSON.parse(msg.data));

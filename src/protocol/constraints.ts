@@ -5,7 +5,8 @@ import { z } from "zod";
  * on a worker's `/v1/inference` body, so every API room asks for them alike:
  * - `format`: "json" (any JSON value, llama.cpp's JSON grammar) or a JSON schema the output
  *   must match (turned into a grammar by the worker); `grammar`: GBNF text as is.
- * - penalties as llama.cpp applies them over the last `repeat_last_n` tokens (default 64).
+ * - penalties as llama.cpp applies them over the last `repeat_last_n` tokens (default 64);
+ * - what to report besides the text: log-probabilities.
  */
 export const ConstraintFields = {
   format: z.union([z.literal("json"), z.record(z.string(), z.unknown())]).optional(),
@@ -14,6 +15,9 @@ export const ConstraintFields = {
   presence_penalty: z.number().min(-2).max(2).optional(),
   frequency_penalty: z.number().min(-2).max(2).optional(),
   repeat_last_n: z.number().int().min(0).max(4096).optional(),
+  /** Report each token's log-probability, with the `top_logprobs` likeliest alternatives. */
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
 };
 
 export type Constraints = { [K in keyof typeof ConstraintFields]?: z.infer<(typeof ConstraintFields)[K]> };

@@ -6,6 +6,7 @@ import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
 import type { OperationOf } from "../protocol/operations.ts";
 import type { InferScheduler } from "./infer-scheduler.ts";
 import { startInferJob, type InferJob } from "./openai/infer-job.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
 export interface InferDeps {
   registry: JobRegistry;
@@ -19,8 +20,10 @@ export interface OpenInfer {
   run: InferJob;
   /** Tokens that came before a follower was set. */
   buffered: string[];
+  /** Each buffered piece's log-probabilities, when the request asked for them. */
+  bufferedLogprobs: (TokenLogprob[] | undefined)[];
   /** Where tokens go from now on (the buffer until then). */
-  follow(onToken: (text: string) => void): void;
+  follow(onToken: (text: string, logprobs?: TokenLogprob[]) => void): void;
   /** Resolves once a worker has the request, its first token came, or it ended. */
   admitted: Promise<unknown>;
   headers: Record<string, string>;
@@ -34,16 +37,18 @@ export interface OpenInfer {
 export function openInfer(c: Context, op: OperationOf<"infer"> | OperationOf<"embed">, deps: InferDeps): OpenInfer {
   const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
   const buffered: string[] = [];
+  const bufferedLogprobs: (TokenLogprob[] | undefined)[] = [];
   let firstToken!: () => void;
   const started = new Promise<void>((resolve) => (firstToken = resolve));
-  let onToken = (text: string) => {
+  let onToken = (text: string, logprobs?: TokenLogprob[]) => {
     buffered.push(text);
+    bufferedLogprobs.push(logprobs);
     firstToken();
   };
   let scheduled!: () => void;
   const granted = new Promise<void>((resolve) => (scheduled = resolve));
   const beforeRun = (job: Job) => deps.scheduler?.onGranted(job, scheduled);
-  const run = startInferJob(deps.registry, deps.executor, op, (text) => onToken(text), { correlationId: c.req.header("x-correlation-id"), deadline, beforeRun });
+  const run = startInferJob(deps.registry, deps.executor, op, (text, logprobs) => onToken(text, logprobs), { correlationId: c.req.header("x-correlation-id"), deadline, beforeRun });
   const gone = c.req.raw.signal;
   const onGone = () => run.cancel("the client disconnected");
   if (gone.aborted) onGone();
@@ -55,6 +60,7 @@ export function openInfer(c: Context, op: OperationOf<"infer"> | OperationOf<"em
   return {
     run,
     buffered,
+    bufferedLogprobs,
     follow: (next) => (onToken = next),
     admitted,
     headers: { "x-rbee-job-id": run.job.id },

@@ -1,6 +1,7 @@
 import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
 import { allowGrammar, type GrammarState } from "./grammar.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
 export interface Sampling {
   temperature: number;
@@ -23,9 +24,11 @@ export interface GenerationRequest {
   sampling: Sampling;
   stop: readonly string[];
   signal: AbortSignal;
-  onText: (text: string) => void;
+  onText: (text: string, logprobs?: TokenLogprob[]) => void;
   /** The output must match this grammar (a fresh state per generation). */
   grammar?: GrammarState;
+  /** Report log-probabilities: the chosen token's, and this many alternatives (0: none). */
+  topLogprobs?: number;
 }
 
 export type FinishReason = "stop" | "length" | "cancelled";
@@ -47,6 +50,8 @@ interface Job {
   next: Token[];
   /** The last tokens seen (prompt, then output), for the penalties. */
   recent: Token[];
+  /** Log-probabilities of the tokens whose text has not gone out yet. */
+  logprobs: TokenLogprob[];
   generated: number;
   startedAt: number;
   firstTokenAt?: number;
@@ -100,6 +105,7 @@ export class BatchScheduler {
         stops: new StopMatcher(req.stop),
         next: req.tokens,
         recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
+        logprobs: [],
         generated: 0,
         startedAt: performance.now(),
       });
@@ -130,7 +136,8 @@ export class BatchScheduler {
       running.forEach((job, i) => {
         const outcome = outcomes[i]!;
         if (outcome.status === "rejected") return this.fail(job, outcome.reason);
-        this.accept(job, outcome.value.at(-1)?.next.token ?? null);
+        const next = outcome.value.at(-1)?.next;
+        this.accept(job, next?.token ?? null, next);
       });
     }
   }
@@ -140,9 +147,11 @@ export class BatchScheduler {
     // A fresh sampler is made per call: vary the seed per step or every step draws alike.
     const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
     const repeatPenalty = this.penalty(job);
+    const top = job.req.topLogprobs;
+    const report = top === undefined ? {} : { confidence: true, probabilities: top > 0 };
     const last: ControlledEvaluateInputItem = [
       job.next.at(-1)!,
-      { generateNext: { token: true, options: { temperature, topP, topK, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
+      { generateNext: { token: true, ...report, options: { temperature, topP, topK, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
     ];
     return [...job.next.slice(0, -1), last];
   }
@@ -154,25 +163,41 @@ export class BatchScheduler {
     return { punishTokens: job.recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
   }
 
-  private accept(job: Job, token: Token | null): void {
+  private accept(job: Job, token: Token | null, next?: { confidence?: number; probabilities?: Map<Token, number> }): void {
     if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
+    if (job.req.topLogprobs !== undefined) job.logprobs.push(this.logprobOf(token, next, job.req.topLogprobs));
     job.generated++;
     job.recent.push(token);
     if (job.recent.length > (job.req.sampling.lastN ?? DEFAULT_LAST_N)) job.recent.shift();
     this.tokensGenerated++;
     job.firstTokenAt ??= performance.now();
     const { text, stopped } = job.stops.push(job.text.push(token));
-    if (text) job.req.onText(text);
+    if (text) this.emit(job, text);
     if (stopped) return this.finish(job, "stop", false);
     job.next = [token];
     const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
     if (job.generated >= job.req.maxTokens || full) this.finish(job, "length");
   }
 
+  /** Text goes out with the log-probabilities of the tokens it came from (held text holds them too). */
+  private emit(job: Job, text: string): void {
+    if (job.req.topLogprobs === undefined) return job.req.onText(text);
+    job.req.onText(text, job.logprobs);
+    job.logprobs = [];
+  }
+
+  private logprobOf(token: Token, next: { confidence?: number; probabilities?: Map<Token, number> } | undefined, top: number): TokenLogprob {
+    const piece = (t: Token) => this.model.detokenize([t], false);
+    const log = (p: number | undefined) => (p && p > 0 ? Math.log(p) : -9999);
+    const entry: TokenLogprob = { token: piece(token), logprob: log(next?.confidence) };
+    if (top > 0) entry.top = [...(next?.probabilities ?? new Map<Token, number>())].slice(0, top).map(([t, p]) => ({ token: piece(t), logprob: log(p) }));
+    return entry;
+  }
+
   private finish(job: Job, finishReason: FinishReason, flush = true): void {
     if (flush && finishReason !== "cancelled") {
       const rest = job.stops.push(job.text.flush()).text + job.stops.flush();
-      if (rest) job.req.onText(rest);
+      if (rest) this.emit(job, rest);
     }
     const end = performance.now();
     const first = job.firstTokenAt ?? end;

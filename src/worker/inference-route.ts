@@ -84,8 +84,9 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
           // strings could cut it short inside a JSON string.
           stop: [...(body.stop ?? []), ...(state ? [] : prompt.stop)],
           signal: cancel.signal,
-          onText: (text) => send("token", { text }),
+          onText: (text, logprobs) => send("token", logprobs ? { text, logprobs } : { text }),
           grammar: state,
+          ...(body.logprobs ? { topLogprobs: body.top_logprobs ?? 0 } : {}),
         })
         .then(
           (r) => {

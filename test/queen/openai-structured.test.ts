@@ -93,7 +93,7 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
     const before = t.queen.registry.list().length;
     const cases: [Record<string, unknown>, string][] = [
       [{ n: 3 }, "n"],
-      [{ logprobs: true }, "logprobs"],
+      [{ top_logprobs: 2 }, "top_logprobs"],
       [{ logit_bias: { "50256": -100 } }, "logit_bias"],
       [{ functions: [{ name: "f" }] }, "functions"],
       [{ audio: { voice: "alloy" } }, "audio"],
@@ -109,5 +109,36 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
     }
     // The bad grammar is found by the worker: that one ran as a (failed) job; the rest never started one.
     expect(t.queen.registry.list().length).toBeLessThanOrEqual(before + 1);
+  });
+});
+
+describe("OpenAI API: logprobs (openai client, demo model)", () => {
+  let t: TestQueen;
+  let client: OpenAI;
+  beforeAll(async () => {
+    t = await startTestQueen();
+    client = openAiClient(t.queen);
+    await createDemoModel(t);
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it("logprobs with top_logprobs: one entry per generated token, the text they spell, alternatives sorted", async () => {
+    const done = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, top_logprobs: 3 });
+    const content = done.choices[0].logprobs!.content!;
+    expect(content).toHaveLength(8);
+    expect(content.map((t) => t.token).join("")).toBe(done.choices[0].message.content);
+    for (const t of content) {
+      expect(t.logprob).toBeLessThanOrEqual(0);
+      expect(t.top_logprobs).toHaveLength(3);
+      expect(t.top_logprobs.map((a) => a.logprob)).toEqual([...t.top_logprobs.map((a) => a.logprob)].sort((a, b) => b - a));
+      expect(t.bytes).toEqual([...new TextEncoder().encode(t.token)]);
+    }
+    // Streamed, the chunks carry the same entries.
+    const stream = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, stream: true });
+    const streamed: string[] = [];
+    for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []).map((t) => t.token));
+    expect(streamed).toEqual(content.map((t) => t.token));
   });
 });

@@ -27,7 +27,8 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
   if (!req.stream) {
     const outcome = await run.outcome;
     const { content, calls } = answerOf(infer.buffered.join(""), req);
-    return c.json(flavor.whole(head, content, finishReason(outcome.finish_reason, calls.length), usageOf(outcome), calls), 200, headers);
+    const logprobs = req.logprobs ? infer.bufferedLogprobs.flatMap((l) => l ?? []) : undefined;
+    return c.json(flavor.whole(head, content, finishReason(outcome.finish_reason, calls.length), usageOf(outcome), calls, logprobs), 200, headers);
   }
   // Wait until a worker has it (or its first token, or its end): an error before that — unknown
   // model, full queue, a worker that cannot start — is thrown and answered with its own status.
@@ -40,7 +41,7 @@ function answerOf(text: string, req: InferRequest): { content: string | null; ca
   return req.tools ? readToolAnswer(text, req.tools) : { content: text, calls: [] };
 }
 
-function tokenStream({ run, buffered, follow }: OpenInfer, flavor: Flavor, head: Head, req: InferRequest): ReadableStream<Uint8Array> {
+function tokenStream({ run, buffered, bufferedLogprobs, follow }: OpenInfer, flavor: Flavor, head: Head, req: InferRequest): ReadableStream<Uint8Array> {
   // With include_usage every chunk carries `usage: null`, and one last chunk the totals.
   const withUsage = (chunk: object) => (req.includeUsage ? { ...chunk, usage: null } : chunk);
   return safeStream(
@@ -52,8 +53,8 @@ function tokenStream({ run, buffered, follow }: OpenInfer, flavor: Flavor, head:
       // content or as a tool_calls delta.
       if (req.tools) follow((text) => buffered.push(text));
       else {
-        for (const text of buffered) send(JSON.stringify(withUsage(flavor.delta(head, text))));
-        follow((text) => send(JSON.stringify(withUsage(flavor.delta(head, text)))));
+        buffered.forEach((text, i) => send(JSON.stringify(withUsage(flavor.delta(head, text, req.logprobs ? bufferedLogprobs[i] : undefined)))));
+        follow((text, logprobs) => send(JSON.stringify(withUsage(flavor.delta(head, text, req.logprobs ? logprobs : undefined)))));
       }
       run.outcome.then(
         (outcome: InferOutcome) => {

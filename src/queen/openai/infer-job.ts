@@ -3,6 +3,7 @@ import { cancelJob, runJob, type Executor } from "../../jobs/job-runner.ts";
 import type { Frame, Job } from "../../jobs/job.ts";
 import { RbeeError } from "../../protocol/errors.ts";
 import type { OperationOf } from "../../protocol/operations.ts";
+import type { TokenLogprob } from "../../protocol/events.ts";
 
 /** What an `infer` job answers (the hive's result). */
 export interface InferOutcome {
@@ -21,8 +22,8 @@ export interface InferJob {
   cancel(reason: string): void;
 }
 
-/** The text of a token frame, or undefined for any other frame. */
-const tokenText = (frame: Frame) => (frame.event?.kind === "token" ? frame.event.text : undefined);
+/** The token event of a frame, or undefined for any other frame. */
+const tokenOf = (frame: Frame) => (frame.event?.kind === "token" ? frame.event : undefined);
 
 /**
  * Runs one inference as a real queen job (listed by `rbee jobs`, narrated on its stream, run
@@ -33,7 +34,7 @@ export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
   op: OperationOf<"infer"> | OperationOf<"embed">,
-  onToken: (text: string) => void,
+  onToken: (text: string, logprobs?: TokenLogprob[]) => void,
   opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void } = {},
 ): InferJob {
   const job = registry.create(op, opts.correlationId);
@@ -43,8 +44,8 @@ export function startInferJob(
   let result: unknown;
   const unsubscribe = job.subscribe(0, (frame, final) => {
     if (final) return;
-    const text = tokenText(frame);
-    if (text) onToken(text);
+    const token = tokenOf(frame);
+    if (token?.text) onToken(token.text, token.logprobs);
   });
   // The executor's own error keeps its code and status (the job stream only keeps the message).
   const observed: Executor = async (o, ctx) => {

@@ -14,6 +14,8 @@ export interface InferRequest {
   model: string;
   stream: boolean;
   includeUsage: boolean;
+  /** Log-probabilities were asked for (chat). */
+  logprobs?: boolean;
   /** When tools are in play: how to read the answer back into tool calls. */
   tools?: ToolPlan;
 }
@@ -30,15 +32,16 @@ const MODEL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function chatToInfer(body: unknown): InferRequest {
   const req = parse(ChatCompletionRequest, body);
   refuseCommon(req);
-  if (req.logprobs) throw new ParamError("UNSUPPORTED", "logprobs are not supported", "logprobs");
-  if (req.top_logprobs) throw new ParamError("UNSUPPORTED", "top_logprobs are not supported", "top_logprobs");
+  if (req.top_logprobs != null && !req.logprobs) throw new ParamError("INVALID_REQUEST", "top_logprobs needs logprobs: true", "top_logprobs");
   const plan = toolPlan(req);
+  if (plan && req.logprobs) throw new ParamError("UNSUPPORTED", "logprobs cannot be combined with tools", "logprobs");
   const rf = req.response_format;
   if (plan && ((rf && rf.type !== "text") || req.grammar)) throw new ParamError("UNSUPPORTED", "tools cannot be combined with response_format or grammar: the tool call already fixes the answer's shape", rf && rf.type !== "text" ? "response_format" : "grammar");
   const messages = withToolSystem(req.messages.map(toChatMessage), plan, (content): ChatMessage => ({ role: "system", content }));
   const format = plan?.format ?? (rf?.type === "json_object" ? "json" : rf?.type === "json_schema" ? (rf.json_schema.schema ?? "json") : undefined);
   const maxTokens = req.max_completion_tokens ?? req.max_tokens;
-  const built = build(req, { messages }, maxTokens, req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens", format);
+  const logprobs = req.logprobs ? { logprobs: true, top_logprobs: req.top_logprobs ?? 0 } : {};
+  const built = build(req, { messages }, maxTokens, req.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens", format, logprobs);
   return plan ? { ...built, tools: plan } : built;
 }
 
@@ -78,6 +81,7 @@ function build(
   maxTokens: number | null | undefined,
   maxTokensParam: string,
   format?: "json" | Record<string, unknown>,
+  extra: Record<string, unknown> = {},
 ): InferRequest {
   if (!MODEL_ID.test(req.model)) throw new ParamError("MODEL_NOT_FOUND", `The model \`${req.model}\` does not exist. See GET /v1/models`, "model", 404);
   const candidate = {
@@ -97,6 +101,7 @@ function build(
     ...(req.repeat_last_n != null ? { repeat_last_n: req.repeat_last_n } : {}),
     ...(req.grammar != null ? { grammar: req.grammar } : {}),
     ...(format !== undefined ? { format } : {}),
+    ...extra,
   };
   const parsed = Operation.safeParse(candidate);
   if (!parsed.success) throw paramError(parsed.error, { max_tokens: maxTokensParam });
@@ -105,6 +110,7 @@ function build(
     model: req.model,
     stream: req.stream === true,
     includeUsage: req.stream === true && req.stream_options?.include_usage === true,
+    logprobs: extra.logprobs === true,
   };
 }
 
