@@ -5,8 +5,14 @@ import type { Job } from "../jobs/job.ts";
 import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
 import type { OperationOf } from "../protocol/operations.ts";
 import type { InferScheduler } from "./infer-scheduler.ts";
-import { startInferJob, type InferJob } from "./openai/infer-job.ts";
+import { startInferJob, type InferJob } from "./infer-job.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
+
+/**
+ * Tokens generated when the client sets no limit. OpenAI's and Ollama's default is "until the
+ * model stops or its context is full"; a worker stops at its context size anyway, so this only bounds it.
+ */
+export const DEFAULT_MAX_TOKENS = 4096;
 
 export interface InferDeps {
   registry: JobRegistry;

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { readJson } from "../../http/errors.ts";
 import { RbeeError } from "../../protocol/errors.ts";
 import { openInfer, safeStream, type InferDeps } from "../infer-request.ts";
-import type { InferOutcome } from "../openai/infer-job.ts";
+import type { InferOutcome } from "../infer-job.ts";
 import { readToolAnswer, type ToolCall } from "../tools/tool-calling.ts";
 import { CountRequest, MessagesRequest, messagesToInfer, parseAnthropic, type AnthropicInfer } from "./anthropic-requests.ts";
 

@@ -4,7 +4,7 @@ import { RbeeError } from "../../protocol/errors.ts";
 import { Operation, type ChatMessage, type OperationOf } from "../../protocol/operations.ts";
 import { narrate } from "../../narration/narrate.ts";
 import { planTools, renderCall, renderResult, withToolSystem, type ToolPlan } from "../tools/tool-calling.ts";
-import { DEFAULT_MAX_TOKENS } from "../openai/to-infer.ts";
+import { DEFAULT_MAX_TOKENS } from "../infer-request.ts";
 
 /** What Ollama clients send to /api/chat and /api/generate (Ollama's own field names). */
 const Options = z.record(z.string(), z.unknown());

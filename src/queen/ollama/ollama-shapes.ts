@@ -1,5 +1,5 @@
-import type { HiveModel } from "../openai/model-catalog.ts";
-import type { InferOutcome } from "../openai/infer-job.ts";
+import type { HiveModel } from "../model-catalog.ts";
+import type { InferOutcome } from "../infer-job.ts";
 import type { ToolCall } from "../tools/tool-calling.ts";
 
 /** The Ollama API version whose shapes this room follows (what /api/version answers). */

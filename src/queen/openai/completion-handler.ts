@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { SSE_HEADERS } from "../../jobs/sse.ts";
 import { toOpenAiError, ParamError } from "./openai-errors.ts";
-import type { InferOutcome } from "./infer-job.ts";
+import type { InferOutcome } from "../infer-job.ts";
 import { openInfer, safeStream, type InferDeps, type OpenInfer } from "../infer-request.ts";
 import { finishReason, usageOf, type Flavor, type Head } from "./response-shapes.ts";
 import type { InferRequest } from "./to-infer.ts";

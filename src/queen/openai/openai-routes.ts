@@ -5,7 +5,7 @@ import type { HiveDirectory } from "../hive-directory.ts";
 import type { InferScheduler } from "../infer-scheduler.ts";
 import { handleCompletion, readBody } from "./completion-handler.ts";
 import { handleEmbeddings } from "./embeddings.ts";
-import { listModels } from "./model-catalog.ts";
+import { listModels } from "../model-catalog.ts";
 import { openAiErrorResponse, ParamError } from "./openai-errors.ts";
 import { CHAT, TEXT } from "./response-shapes.ts";
 import { chatToInfer, completionToInfer } from "./to-infer.ts";

@@ -5,6 +5,7 @@ import { ParamError } from "./openai-errors.ts";
 import { ChatCompletionRequest, CompletionRequest, unknownParameter } from "./request-schemas.ts";
 import { planTools, renderCall, renderResult, withToolSystem, type ToolPlan } from "../tools/tool-calling.ts";
 import { RbeeError } from "../../protocol/errors.ts";
+import { DEFAULT_MAX_TOKENS } from "../infer-request.ts";
 
 type InferOp = OperationOf<"infer">;
 
@@ -20,11 +21,6 @@ export interface InferRequest {
   tools?: ToolPlan;
 }
 
-/**
- * Tokens generated when the client sets no limit. OpenAI's default is "until the model stops
- * or its context is full"; a worker stops at its context size anyway, so this only bounds it.
- */
-export const DEFAULT_MAX_TOKENS = 4096;
 
 /** Model ids as rbee names them (the infer operation's rule). */
 const MODEL_ID = /^[A-Za-z0-9._:-]{1,128}$/;

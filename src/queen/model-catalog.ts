@@ -1,7 +1,7 @@
-import { Job } from "../../jobs/job.ts";
-import { narrate } from "../../narration/narrate.ts";
-import type { HiveDirectory } from "../hive-directory.ts";
-import type { ModelRecord } from "../../model/model-record.ts";
+import { Job } from "../jobs/job.ts";
+import { narrate } from "../narration/narrate.ts";
+import type { HiveDirectory } from "./hive-directory.ts";
+import type { ModelRecord } from "../model/model-record.ts";
 
 export interface OpenAiModel {
   id: string;

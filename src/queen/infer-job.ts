@@ -1,9 +1,9 @@
-import type { JobRegistry } from "../../jobs/job-registry.ts";
-import { cancelJob, runJob, type Executor } from "../../jobs/job-runner.ts";
-import type { Frame, Job } from "../../jobs/job.ts";
-import { RbeeError } from "../../protocol/errors.ts";
-import type { OperationOf } from "../../protocol/operations.ts";
-import type { TokenLogprob } from "../../protocol/events.ts";
+import type { JobRegistry } from "../jobs/job-registry.ts";
+import { cancelJob, runJob, type Executor } from "../jobs/job-runner.ts";
+import type { Frame, Job } from "../jobs/job.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import type { OperationOf } from "../protocol/operations.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
 /** What an `infer` job answers (the hive's result). */
 export interface InferOutcome {
