@@ -1,8 +1,7 @@
 import OpenAI from "openai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
-import { createDemoModel, openAiClient } from "../helpers/openai-queen.ts";
+import { demoQueenForSuite } from "../helpers/openai-queen.ts";
 
 // Random weights write no JSON of their own: everything that parses here is the grammar's doing.
 const Weather = z.object({ city: z.string().max(20), unit: z.enum(["celsius", "fahrenheit"]), tomorrow: z.boolean() }).strict();
@@ -14,20 +13,11 @@ const timeTool = { type: "function" as const, function: { name: "get_time", desc
 const ask = [{ role: "user" as const, content: "What is the weather in Paris?" }];
 
 describe("OpenAI API: structured output, tools, penalties (openai client, demo model)", () => {
-  let t: TestQueen;
-  let client: OpenAI;
-  beforeAll(async () => {
-    t = await startTestQueen();
-    client = openAiClient(t.queen);
-    await createDemoModel(t);
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const suite = demoQueenForSuite();
 
   it("response_format json_schema (strict): the content parses and validates with zod", async () => {
     for (const seed of [1, 2, 3]) {
-      const done = await client.chat.completions.create({
+      const done = await suite.client.chat.completions.create({
         model: "demo-tiny",
         messages: ask,
         seed,
@@ -40,13 +30,13 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
   });
 
   it("response_format json_object: the content is a JSON value", async () => {
-    const done = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 2, max_tokens: 400, response_format: { type: "json_object" } });
+    const done = await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 2, max_tokens: 400, response_format: { type: "json_object" } });
     expect(done.choices[0].finish_reason).toBe("stop");
     expect(() => JSON.parse(done.choices[0].message.content!)).not.toThrow();
   });
 
   it("a named tool_choice returns tool_calls whose arguments parse and match the schema", async () => {
-    const done = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 5, max_tokens: 200, tools: [weatherTool, timeTool], tool_choice: { type: "function", function: { name: "get_weather" } } });
+    const done = await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 5, max_tokens: 200, tools: [weatherTool, timeTool], tool_choice: { type: "function", function: { name: "get_weather" } } });
     const choice = done.choices[0];
     expect(choice.finish_reason).toBe("tool_calls");
     expect(choice.message.content).toBeNull();
@@ -56,7 +46,7 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
   });
 
   it("tool calls stream as deltas; tool_choice required picks one of the tools; role tool is accepted back", async () => {
-    const stream = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 6, max_tokens: 200, tools: [weatherTool, timeTool], tool_choice: "required", stream: true });
+    const stream = await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 6, max_tokens: 200, tools: [weatherTool, timeTool], tool_choice: "required", stream: true });
     const deltas: OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.ToolCall[] = [];
     let finish: string | null = null;
     for await (const chunk of stream) {
@@ -71,7 +61,7 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
     else expect(["utc", "local"]).toContain(args.zone);
 
     // The call and its result go back into the history; the model answers (auto: words or a call).
-    const next = await client.chat.completions.create({
+    const next = await suite.client.chat.completions.create({
       model: "demo-tiny",
       seed: 1,
       max_tokens: 200,
@@ -84,13 +74,13 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
 
   it("presence, frequency and repeat penalties are honoured: they change the text", async () => {
     const base = { model: "demo-tiny", messages: ask, seed: 3, max_tokens: 30, temperature: 0 };
-    const plain = (await client.chat.completions.create(base)).choices[0].message.content;
-    const penalised = (await client.chat.completions.create({ ...base, presence_penalty: 2, frequency_penalty: 1, repeat_penalty: 3 } as never)) as OpenAI.Chat.Completions.ChatCompletion;
+    const plain = (await suite.client.chat.completions.create(base)).choices[0].message.content;
+    const penalised = (await suite.client.chat.completions.create({ ...base, presence_penalty: 2, frequency_penalty: 1, repeat_penalty: 3 } as never)) as OpenAI.Chat.Completions.ChatCompletion;
     expect(penalised.choices[0].message.content).not.toBe(plain);
   });
 
   it("every unsupported parameter is a 400 that names it, and starts no job", async () => {
-    const before = t.queen.registry.list().length;
+    const before = suite.t.queen.registry.list().length;
     const cases: [Record<string, unknown>, string][] = [
       [{ n: 3 }, "n"],
       [{ top_logprobs: 2 }, "top_logprobs"],
@@ -102,30 +92,21 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
       [{ grammar: "root ::= (" }, "grammar"],
     ];
     for (const [extra, param] of cases) {
-      const err = (await client.chat.completions.create({ model: "demo-tiny", messages: ask, max_tokens: 4, ...extra } as never).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
+      const err = (await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, max_tokens: 4, ...extra } as never).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.BadRequestError>;
       expect(err, param).toBeInstanceOf(OpenAI.BadRequestError);
       if (param === "grammar") expect(err.message).toMatch(/^400 grammar: llama.cpp cannot parse it/);
       else expect(err.param, JSON.stringify(extra)).toBe(param);
     }
     // The bad grammar is found by the worker: that one ran as a (failed) job; the rest never started one.
-    expect(t.queen.registry.list().length).toBeLessThanOrEqual(before + 1);
+    expect(suite.t.queen.registry.list().length).toBeLessThanOrEqual(before + 1);
   });
 });
 
 describe("OpenAI API: logprobs (openai client, demo model)", () => {
-  let t: TestQueen;
-  let client: OpenAI;
-  beforeAll(async () => {
-    t = await startTestQueen();
-    client = openAiClient(t.queen);
-    await createDemoModel(t);
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const suite = demoQueenForSuite();
 
   it("logprobs with top_logprobs: one entry per generated token, the text they spell, alternatives sorted", async () => {
-    const done = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, top_logprobs: 3 });
+    const done = await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, top_logprobs: 3 });
     const content = done.choices[0].logprobs!.content!;
     expect(content).toHaveLength(8);
     expect(content.map((t) => t.token).join("")).toBe(done.choices[0].message.content);
@@ -136,7 +117,7 @@ describe("OpenAI API: logprobs (openai client, demo model)", () => {
       expect(t.bytes).toEqual([...new TextEncoder().encode(t.token)]);
     }
     // Streamed, the chunks carry the same entries.
-    const stream = await client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, stream: true });
+    const stream = await suite.client.chat.completions.create({ model: "demo-tiny", messages: ask, seed: 1, max_tokens: 8, logprobs: true, stream: true });
     const streamed: string[] = [];
     for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []).map((t) => t.token));
     expect(streamed).toEqual(content.map((t) => t.token));
