@@ -35,6 +35,7 @@ describe("the Ollama API on the queen's port, through the official ollama client
       last = part;
     }
     expect(parts.filter((p) => p.content).length).toBeGreaterThan(1);
+    expect(parts.slice(0, -1).every((p) => p.done === false)).toBe(true);
     expect(parts.at(-1)!.done).toBe(true);
     expect(last).toMatchObject({ model: "demo-tiny", done_reason: "length", eval_count: 8, prompt_eval_count: expect.any(Number) });
     expect(last!.prompt_eval_count).toBeGreaterThan(0);

@@ -76,7 +76,7 @@ async function answer(c: Context, req: OllamaInfer, kind: "chat" | "generate", d
   const infer = openInfer(c, req.op, deps);
   const piece = (text: string) => {
     const head = { model: req.model, created_at: new Date().toISOString() };
-    return kind === "chat" ? { ...head, message: { role: "assistant", content: text } } : { ...head, response: text };
+    return kind === "chat" ? { ...head, message: { role: "assistant", content: text }, done: false } : { ...head, response: text, done: false };
   };
   const last = (text: string, outcome: InferOutcome) => {
     const read = req.tools ? readToolAnswer(text, req.tools) : { content: text, calls: [] };
