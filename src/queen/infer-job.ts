@@ -3,7 +3,7 @@ import { cancelJob, runJob, type Executor } from "../jobs/job-runner.ts";
 import type { Frame, Job } from "../jobs/job.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { OperationOf } from "../protocol/operations.ts";
-import type { TokenLogprob } from "../protocol/events.ts";
+import type { NarrationEvent, TokenLogprob } from "../protocol/events.ts";
 
 /** What an `infer` job answers (the hive's result). */
 export interface InferOutcome {
@@ -33,9 +33,9 @@ const tokenOf = (frame: Frame) => (frame.event?.kind === "token" ? frame.event :
 export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
-  op: OperationOf<"infer"> | OperationOf<"embed">,
+  op: OperationOf<"infer"> | OperationOf<"embed"> | OperationOf<"model_download">,
   onToken: (text: string, logprobs?: TokenLogprob[]) => void,
-  opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void } = {},
+  opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void; onNarration?: (event: NarrationEvent) => void } = {},
 ): InferJob {
   const job = registry.create(op, opts.correlationId);
   job.deadline = opts.deadline;
@@ -46,6 +46,7 @@ export function startInferJob(
     if (final) return;
     const token = tokenOf(frame);
     if (token?.text) onToken(token.text, token.logprobs);
+    else if (frame.event?.kind === "narration") opts.onNarration?.(frame.event);
   });
   // The executor's own error keeps its code and status (the job stream only keeps the message).
   const observed: Executor = async (o, ctx) => {

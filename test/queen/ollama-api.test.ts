@@ -82,4 +82,18 @@ describe("the Ollama API on the queen's port, through the official ollama client
     await expect(ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "x" }], stream: false, options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/options\.mirostat/) });
     await expect(ollama.chat({ model: "no-such", messages: [{ role: "user", content: "x" }], stream: false })).rejects.toMatchObject({ status_code: 404 });
   });
+
+  it("pull downloads through a model_download job, streaming its status; a library name is refused with the way out", async () => {
+    const statuses: string[] = [];
+    for await (const part of await ollama.pull({ model: "demo:tiny", stream: true })) statuses.push(part.status);
+    expect(statuses[0]).toBe("pulling manifest");
+    expect(statuses.at(-1)).toBe("success");
+    expect((await ollama.list()).models.map((m) => m.name)).toContain("demo-tiny");
+    // Ollama's spelling for Hugging Face maps onto rbee's sources.
+    const { sourceOf } = await import("../../src/queen/ollama/ollama-pull.ts");
+    expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF")).toBe("hf:TheBloke/TinyLlama-GGUF");
+    expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf")).toBe("hf:TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf");
+    expect(() => sourceOf("hf.co/TheBloke/TinyLlama-GGUF:Q4_K_M")).toThrow(/FILE\.gguf/);
+    await expect(ollama.pull({ model: "llama3.2" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/hf\.co\/ORG\/REPO/) });
+  });
 });

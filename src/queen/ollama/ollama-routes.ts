@@ -7,6 +7,7 @@ import { listModelRecords } from "../model-catalog.ts";
 import type { InferOutcome } from "../infer-job.ts";
 import { readToolAnswer } from "../tools/tool-calling.ts";
 import { chatToInfer, embedToOp, generateToInfer, modelIdOf, type OllamaInfer } from "./ollama-requests.ts";
+import { handlePull } from "./ollama-pull.ts";
 import { finalFields, ollamaCalls, OLLAMA_API_VERSION, showOf, tagOf } from "./ollama-shapes.ts";
 
 export interface OllamaDeps extends InferDeps {
@@ -61,13 +62,14 @@ export function ollamaRoutes(deps: OllamaDeps): Hono {
     }
     return answer(c, req, "generate", deps);
   });
+  app.post("/api/pull", async (c) => handlePull(c, await readJson(c), deps));
   app.post("/api/embed", async (c) => {
     const startedAt = Date.now();
     const op = embedToOp(await readJson(c));
     const out = await runEmbed(c, op, deps);
     return c.json({ model: op.model, embeddings: out.embeddings, total_duration: (Date.now() - startedAt) * 1e6, load_duration: 0, prompt_eval_count: out.prompt_tokens }, 200, out.headers);
   });
-  app.all("/api/*", (c) => ollamaError(new RbeeError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, "rbee serves /api/tags, ps, show, version, chat and generate.", 404)));
+  app.all("/api/*", (c) => ollamaError(new RbeeError("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, "rbee serves /api/tags, ps, show, version, pull, embed, chat and generate.", 404)));
   return app;
 }
 
