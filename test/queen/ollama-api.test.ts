@@ -93,7 +93,7 @@ describe("the Ollama API on the queen's port, through the official ollama client
     const { sourceOf } = await import("../../src/queen/ollama/ollama-pull.ts");
     expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF")).toBe("hf:TheBloke/TinyLlama-GGUF");
     expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf")).toBe("hf:TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf");
-    expect(() => sourceOf("hf.co/TheBloke/TinyLlama-GGUF:Q4_K_M")).toThrow(/FILE\.gguf/);
+    expect(() => sourceOf("hf.co/TheBloke/TinyLlama-GGUF:Q4_K_M")).toThrow(/not by Ollama tag/);
     await expect(ollama.pull({ model: "llama3.2" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/hf\.co\/ORG\/REPO/) });
   });
 });
