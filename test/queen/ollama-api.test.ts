@@ -80,6 +80,7 @@ describe("the Ollama API on the queen's port, through the official ollama client
 
   it("an unknown option is refused, naming it", async () => {
     await expect(ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "x" }], stream: false, options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/options\.mirostat/) });
+    await expect(ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "x" }], stream: false, think: true })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^think/) });
     await expect(ollama.chat({ model: "no-such", messages: [{ role: "user", content: "x" }], stream: false })).rejects.toMatchObject({ status_code: 404 });
   });
 

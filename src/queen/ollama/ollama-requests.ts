@@ -61,8 +61,14 @@ export function parseOllama<T>(schema: z.ZodType<T>, body: unknown): T {
   return parsed.data;
 }
 
+/** Thinking is a reasoning model's feature rbee does not separate out: asked for, it is refused. */
+function refuseThink(think: unknown): void {
+  if (think === true || typeof think === "string") throw new RbeeError("UNSUPPORTED", "think is not supported: rbee does not separate a model's reasoning from its answer");
+}
+
 export function chatToInfer(body: unknown): OllamaInfer {
   const req = parseOllama(ChatRequest, body);
+  refuseThink(req.think);
   const tools = (req.tools ?? []).map((t) => ({ name: t.function.name, description: t.function.description ?? undefined, parameters: t.function.parameters ?? {} }));
   const plan = planTools(tools, "auto");
   if (plan && formatOf(req.format) !== undefined) throw new RbeeError("UNSUPPORTED", "tools cannot be combined with format: the tool call already fixes the answer's shape");
@@ -72,6 +78,7 @@ export function chatToInfer(body: unknown): OllamaInfer {
 
 export function generateToInfer(body: unknown): OllamaInfer | { load: string } {
   const req = parseOllama(GenerateRequest, body);
+  refuseThink(req.think);
   if (req.images?.length) throw new RbeeError("UNSUPPORTED", "images is not supported: rbee runs text models");
   if (req.suffix) throw new RbeeError("UNSUPPORTED", "suffix (fill-in-the-middle) is not supported");
   if (req.template) throw new RbeeError("UNSUPPORTED", "template is not supported: the model's own chat template is used");
