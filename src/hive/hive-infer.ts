@@ -14,10 +14,10 @@ import { constraintsOf } from "../protocol/constraints.ts";
  */
 export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
   const worker = await chooseWorker(op, pool, models);
-  const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
+  const { prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop } = op;
   worker.busy++;
   try {
-    const body = { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop, ...constraintsOf(op) };
+    const body = { prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop, ...constraintsOf(op) };
     const done = await streamFromWorker(worker.url!, worker.token, body, emitToken, signal, deadline);
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
     return { worker_id: worker.spec.workerId, model: op.model, ...done };

@@ -11,6 +11,7 @@ export interface InferenceBody extends Constraints {
   temperature?: number;
   top_p?: number;
   top_k?: number;
+  min_p?: number;
   seed?: number;
   stop?: string[];
 }

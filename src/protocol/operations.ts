@@ -18,6 +18,7 @@ export const SamplingFields = {
   temperature: z.number().min(0).max(5).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.number().int().min(0).max(1000).optional(),
+  min_p: z.number().min(0).max(1).optional(),
   seed: z.number().int().optional(),
   stop: z.array(z.string().max(200)).max(8).optional(),
   ...ConstraintFields,

@@ -7,6 +7,7 @@ export interface Sampling {
   temperature: number;
   topP?: number;
   topK?: number;
+  minP?: number;
   /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
   seed: number;
   /** llama.cpp's penalties over the last `lastN` tokens (prompt and output); 1 / 0 = off. */
@@ -143,7 +144,7 @@ export class BatchScheduler {
   }
 
   private input(job: Job): ControlledEvaluateInputItem[] {
-    const { temperature, topP, topK, seed } = job.req.sampling;
+    const { temperature, topP, topK, minP, seed } = job.req.sampling;
     // A fresh sampler is made per call: vary the seed per step or every step draws alike.
     const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
     const repeatPenalty = this.penalty(job);
@@ -151,7 +152,7 @@ export class BatchScheduler {
     const report = top === undefined ? {} : { confidence: true, probabilities: top > 0 };
     const last: ControlledEvaluateInputItem = [
       job.next.at(-1)!,
-      { generateNext: { token: true, ...report, options: { temperature, topP, topK, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
+      { generateNext: { token: true, ...report, options: { temperature, topP, topK, minP, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
     ];
     return [...job.next.slice(0, -1), last];
   }

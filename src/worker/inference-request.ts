@@ -16,6 +16,7 @@ export const InferenceRequest = z
     temperature: z.number().min(0).max(5).default(0.8),
     top_p: z.number().gt(0).max(1).optional(),
     top_k: z.number().int().nonnegative().optional(),
+    min_p: z.number().min(0).max(1).optional(),
     seed: z.number().int().nonnegative().max(0xffffffff).optional(),
     stop: z.array(z.string().min(1)).max(16).optional(),
     ...ConstraintFields,

@@ -69,6 +69,7 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
         temperature: body.temperature,
         topP: body.top_p,
         topK: body.top_k,
+        minP: body.min_p,
         seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0,
         repeatPenalty: body.repeat_penalty,
         presencePenalty: body.presence_penalty,

@@ -72,11 +72,15 @@ describe("OpenAI API: structured output, tools, penalties (openai client, demo m
     expect(next.usage!.prompt_tokens).toBeGreaterThan(50);
   });
 
-  it("presence, frequency and repeat penalties are honoured: they change the text", async () => {
+  it("presence, frequency and repeat penalties and min_p are honoured: they change the text", async () => {
     const base = { model: "demo-tiny", messages: ask, seed: 3, max_tokens: 30, temperature: 0 };
     const plain = (await suite.client.chat.completions.create(base)).choices[0].message.content;
     const penalised = (await suite.client.chat.completions.create({ ...base, presence_penalty: 2, frequency_penalty: 1, repeat_penalty: 3 } as never)) as OpenAI.Chat.Completions.ChatCompletion;
     expect(penalised.choices[0].message.content).not.toBe(plain);
+    // min_p = 1 keeps only the likeliest token: a hot temperature then samples greedily.
+    const hot = { ...base, temperature: 2, seed: 11 };
+    expect((await suite.client.chat.completions.create(hot)).choices[0].message.content).not.toBe(plain);
+    expect((await suite.client.chat.completions.create({ ...hot, min_p: 1 } as never) as OpenAI.Chat.Completions.ChatCompletion).choices[0].message.content).toBe(plain);
   });
 
   it("every unsupported parameter is a 400 that names it, and starts no job", async () => {

@@ -30,6 +30,7 @@ const OPTION_FIELDS: Record<string, string> = {
   temperature: "temperature",
   top_p: "top_p",
   top_k: "top_k",
+  min_p: "min_p",
   seed: "seed",
   num_predict: "max_tokens",
   stop: "stop",

@@ -49,6 +49,7 @@ const Sampling = {
   temperature: z.number().nullish(),
   top_p: z.number().nullish(),
   top_k: z.number().int().nullish(),
+  min_p: z.number().nullish(),
   seed: z.number().int().nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
   n: z.number().int().nullish(),

@@ -88,6 +88,7 @@ function build(
     ...(req.temperature != null ? { temperature: req.temperature } : {}),
     ...(req.top_p != null ? { top_p: req.top_p } : {}),
     ...(req.top_k != null ? { top_k: req.top_k } : {}),
+    ...(req.min_p != null ? { min_p: req.min_p } : {}),
     // Workers take a 32-bit seed; any integer maps onto one, the same integer always alike.
     ...(req.seed != null ? { seed: Number(BigInt.asUintN(32, BigInt(req.seed))) } : {}),
     ...(req.stop != null ? { stop: (typeof req.stop === "string" ? [req.stop] : req.stop).filter((s) => s.length > 0) } : {}),
