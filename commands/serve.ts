@@ -40,6 +40,7 @@ export class ServeCommand extends RbeeCommand {
   downloadStallTimeout = Option.String("--download-stall-timeout", {
     description: "a model download that receives nothing this long retries, resuming (default 30s; RBEE_DOWNLOAD_STALL_TIMEOUT)",
   });
+  corsOrigins = Option.Array("--cors-origin", { description: "queen: a browser origin allowed to call its APIs (repeatable; \"*\" for any; default RBEE_CORS_ORIGINS or cors_origins in config.json, else none)" });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   async run(): Promise<number> {
@@ -65,7 +66,7 @@ export class ServeCommand extends RbeeCommand {
     const daemon =
       this.role === "hive"
         ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, corsOrigins: this.corsOrigins, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

@@ -19,6 +19,7 @@ export class WorkerSpawnCommand extends JobCommand {
       ["On hive gpu1, GPU 0, 4 parallel slots", "$0 worker spawn --model tinyllama --hive gpu1 --device cuda:0 --slots 4"],
       ["On a software Vulkan device (named explicitly)", "$0 worker spawn --model demo-tiny --device vulkan:0"],
       ["A worker that stays down when it dies", "$0 worker spawn --model demo-tiny --restart never"],
+      ["With 8192 tokens of context per slot", "$0 worker spawn --model tinyllama --ctx 8192"],
     ],
   });
 
@@ -32,8 +33,10 @@ export class WorkerSpawnCommand extends JobCommand {
     validator: t.isEnum(RESTART_MODES),
   });
 
+  ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's training context, at most 4096)", validator: t.isNumber() });
+
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}) }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}), ...(this.ctx !== undefined ? { ctx: this.ctx } : {}) }, (r) => {
       const w = r as WorkerInfo;
       const where = w.backend ? `; ${describeOffload(w as Offload)}` : "";
       return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}${where}`;

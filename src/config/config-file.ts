@@ -32,6 +32,8 @@ export const RbeeConfig = z
     body_timeout: z.union([z.string(), z.number()]).optional(),
     /** Folders a hive may copy local model files from (besides its import folder). */
     model_folders: z.array(z.string().min(1)).optional(),
+    /** Browser origins allowed to call the queen's APIs (CORS), e.g. "http://localhost:3000"; "*" for any. */
+    cors_origins: z.array(z.string().min(1).max(512)).max(64).optional(),
   })
   .strict();
 export type RbeeConfig = z.infer<typeof RbeeConfig>;

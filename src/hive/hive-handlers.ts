@@ -5,6 +5,7 @@ import type { ModelService } from "../model/model-service.ts";
 import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
+import { embedOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
@@ -18,7 +19,7 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     worker_spawn: async (op) => {
       const model = models.get(op.model);
       const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart });
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, ...(op.ctx ? { contextSize: op.ctx } : {}) });
       return worker.info();
     },
     worker_list: async () => pool.list(),
@@ -38,5 +39,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     },
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
     ...engineHandlers(hiveId),
+    embed: (op, { signal, deadline }) => embedOnHive(op, pool, models, signal, deadline),
   };
 }

@@ -7,6 +7,7 @@ import type { ModelService } from "../model/model-service.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { streamFromWorker } from "./worker-inference.ts";
+import { constraintsOf } from "../protocol/constraints.ts";
 
 /**
  * `infer` on a hive: the worker the queen named (`worker_id`), else a ready worker for the
@@ -14,23 +15,14 @@ import { streamFromWorker } from "./worker-inference.ts";
  * the job's stream as they come.
  */
 export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
-  let worker: WorkerProcess | undefined = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
-  if (worker) {
-    // When the queen named the worker it already told the story; say it again only in debug.
-    const level = worker.spec.workerId === op.worker_id ? "debug" : "info";
-    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { level, worker_id: worker.spec.workerId });
-  } else {
-    const model = models.get(op.model);
-    narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
-    const placed = await placeOnHive(pool.hiveId, model.path, "auto", 1);
-    worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: 1 });
-  }
-  const { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop } = op;
+  const worker = await chooseWorker(op, pool, models);
+  const { prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop } = op;
   worker.busy++;
   try {
+    const body = { prompt, messages, max_tokens, temperature, top_p, top_k, min_p, seed, stop, ...constraintsOf(op) };
     const target = { workerId: worker.spec.workerId, url: worker.url!, token: worker.token, stallMs: pool.stallMs };
-    const done = await streamFromWorker(target, { prompt, messages, max_tokens, temperature, top_p, top_k, seed, stop }, emitToken, signal, deadline).catch((err) => {
-      if (err instanceof RbeeError && err.code === "WORKER_HUNG") worker!.declareHung(pool.stallMs);
+    const done = await streamFromWorker(target, body, emitToken, signal, deadline).catch((err) => {
+      if (err instanceof RbeeError && err.code === "WORKER_HUNG") worker.declareHung(pool.stallMs);
       throw err;
     });
     narrate("infer_done", `${done.tokens} tokens, ${done.tokens_per_s.toFixed(1)} tok/s, first token after ${Math.round(done.ttft_ms)} ms`, { ...done });
@@ -38,6 +30,21 @@ export async function inferOnHive(op: OperationOf<"infer">, pool: WorkerPool, mo
   } finally {
     worker.busy--;
   }
+}
+
+/** The worker the queen named, else a ready one with a free slot, else a new one. */
+export async function chooseWorker(op: { model: string; worker_id?: string }, pool: WorkerPool, models: ModelService): Promise<WorkerProcess> {
+  const worker = (op.worker_id && namedWorker(pool, op.worker_id, op.model)) || pool.pickReady(op.model);
+  if (worker) {
+    // When the queen named the worker it already told the story; say it again only in debug.
+    const level = worker.spec.workerId === op.worker_id ? "debug" : "info";
+    narrate("worker_chosen", `using worker ${worker.spec.workerId} (${worker.busy}/${worker.spec.slots} slots busy)`, { level, worker_id: worker.spec.workerId });
+    return worker;
+  }
+  const model = models.get(op.model);
+  narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
+  const placed = await placeOnHive(pool.hiveId, model.path, "auto", 1);
+  return pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: 1 });
 }
 
 /**

@@ -2,14 +2,17 @@ import { RbeeError, ErrorBody } from "../protocol/errors.ts";
 import { readSse } from "../keeper/sse-reader.ts";
 import { deadlineHeaders } from "../jobs/deadline.ts";
 import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
+import type { Constraints } from "../protocol/constraints.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
-export interface InferenceBody {
+export interface InferenceBody extends Constraints {
   prompt?: string;
   messages?: { role: string; content: string }[];
   max_tokens?: number;
   temperature?: number;
   top_p?: number;
   top_k?: number;
+  min_p?: number;
   seed?: number;
   stop?: string[];
 }
@@ -38,7 +41,7 @@ export interface WorkerTarget {
  * that sends no byte for `stallMs` (it pings while it prefills, then sends tokens) fails
  * the request with WORKER_HUNG naming it.
  */
-export async function streamFromWorker(target: WorkerTarget, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
+export async function streamFromWorker(target: WorkerTarget, body: InferenceBody, onToken: (text: string, logprobs?: TokenLogprob[]) => void, signal: AbortSignal, deadline?: number): Promise<InferenceDone> {
   const { url, token, workerId, stallMs } = target;
   const watchdog = stallWatchdog(stallMs, () => hungError(workerId, stallMs), signal);
   try {
@@ -59,7 +62,7 @@ export const hungError = (workerId: string, stallMs: number) =>
     504,
   );
 
-async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string) => void, signal: AbortSignal, watchdog: StallWatchdog, deadline?: number): Promise<InferenceDone> {
+async function relay(url: string, token: string, body: InferenceBody, onToken: (text: string, logprobs?: TokenLogprob[]) => void, signal: AbortSignal, watchdog: StallWatchdog, deadline?: number): Promise<InferenceDone> {
   let res: Response;
   try {
     const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...deadlineHeaders(deadline) };
@@ -77,7 +80,10 @@ async function relay(url: string, token: string, body: InferenceBody, onToken: (
     // Any byte (a token, a prefill ping) proves the worker alive.
     const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.alive(), out.enqueue(chunk)) }));
     for await (const msg of readSse(watched)) {
-      if (msg.event === "token") onToken((JSON.parse(msg.data) as { text: string }).text);
+      if (msg.event === "token") {
+        const data = JSON.parse(msg.data) as { text: string; logprobs?: TokenLogprob[] };
+        onToken(data.text, data.logprobs);
+      }
       else if (msg.event === "done") return JSON.parse(msg.data) as InferenceDone;
       else if (msg.event === "error") {
         const { error } = ErrorBody.parse(JSON.parse(msg.data));

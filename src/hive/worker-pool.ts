@@ -12,6 +12,8 @@ export interface SpawnRequest {
   gpuLayers?: "auto" | "max" | number;
   slots: number;
   restart?: RestartMode;
+  /** Context tokens per slot (default: the model's, at most 4096). */
+  contextSize?: number;
 }
 
 /** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */

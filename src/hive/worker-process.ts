@@ -22,6 +22,7 @@ export interface WorkerSpec {
   slots: number;
   /** Which exits bring it back; on-failure by default. */
   restart?: RestartMode;
+  contextSize?: number;
 }
 
 export interface WorkerInfo extends Partial<Offload> {
@@ -87,7 +88,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const { workerId, modelId, modelPath, device, slots, gpuLayers } = this.spec;
     this.state = "starting";
-    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : [])];
+    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : []), ...(this.spec.contextSize ? ["--ctx", String(this.spec.contextSize)] : [])];
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
     // extendEnv: false, or execa would add back what workerEnv withholds.

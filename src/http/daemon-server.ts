@@ -3,7 +3,8 @@ import { bodyLimit } from "hono/body-limit";
 import { isUploadPath } from "../protocol/model-upload.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
-import { errorResponse } from "./errors.ts";
+import { errorBody, errorResponse } from "./errors.ts";
+import { corsMiddleware } from "./cors.ts";
 import { narrate } from "../narration/narrate.ts";
 import { auditStatus, openAuditLog } from "../security/audit-log.ts";
 import { flushAuthFailures } from "../security/audit-auth-failures.ts";
@@ -25,6 +26,8 @@ export interface DaemonOptions {
   maxBodyBytes?: number;
   /** Other tokens a route accepts besides the daemon's own (hive tokens for heartbeats). */
   extraTokens?: (path: string) => string[];
+  /** Browser origins allowed to call this daemon (CORS); none by default, "*" for any. */
+  corsOrigins?: string[];
   /** The API token; by default RBEE_API_TOKEN or the token file. "" turns auth off. */
   token?: string;
 }
@@ -65,8 +68,10 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   openAuditLog();
   const app = new Hono();
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  const limit = bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json({ error: { code: "BODY_TOO_LARGE", message: "the request body is too large" } }, 413) });
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`, 404, "See the API section of the README for the routes."), 404));
+  // Before the token check: a browser's preflight never carries the token.
+  app.use("*", corsMiddleware(opts.corsOrigins ?? []));
+  const limit = bodyLimit({ maxSize: opts.maxBodyBytes ?? 1024 * 1024, onError: (c) => c.json(errorBody("BODY_TOO_LARGE", "the request body is too large", 413), 413) });
   // A model upload streams to disk; every other body is read whole and stays small.
   app.use("*", (c, next) => (isUploadPath(c.req.path) ? next() : limit(c, next)));
 
@@ -76,7 +81,9 @@ export function startDaemon(opts: DaemonOptions): RunningDaemon {
   app.use("*", async (c, next) => {
     if (token) {
       try {
-        checkBearer(c.req.header("authorization"), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
+        // Anthropic's clients send the key as `x-api-key`; everything else as a bearer token.
+        const apiKey = c.req.header("x-api-key");
+        checkBearer(c.req.header("authorization") ?? (apiKey ? `Bearer ${apiKey}` : undefined), [token, ...(opts.extraTokens?.(c.req.path) ?? [])]);
       } catch (err) {
         auditRefusedToken(c, opts.role, (err as RbeeError).code);
         throw err;

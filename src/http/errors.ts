@@ -13,13 +13,30 @@ export function challengeHeaders(err: RbeeError): Record<string, string> {
   return { "www-authenticate": err.code === "INVALID_API_KEY" ? 'Bearer realm="rbee", error="invalid_token"' : 'Bearer realm="rbee"' };
 }
 
-/** Every error a daemon answers has the same shape: `{error: {code, message, hint?}}`. */
+/** OpenAI's error `type` for an HTTP status. */
+export function errorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/**
+ * Every error a daemon answers has the same shape: `{error: {code, message, hint?}}`, plus
+ * OpenAI's `type` and `param`, so an OpenAI client that hits any route (a typo'd path, a
+ * missing token, a body too large) reads the error as it reads OpenAI's own.
+ */
+export function errorBody(code: string, message: string, status: number, hint?: string) {
+  return { error: { code, message, ...(hint ? { hint } : {}), type: errorType(status), param: null } };
+}
+
 export function errorResponse(c: Context, err: unknown): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
     const code = status === 413 ? "BODY_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "HTTP_ERROR";
     if (status === 401) c.header("www-authenticate", 'Bearer realm="rbee"');
-    return c.json({ error: { code, message: err.message || "request rejected" } }, status);
+    return c.json(errorBody(code, err.message || "request rejected", status), status);
   }
   const error = RbeeError.from(err);
   // Busy, not broken: tell the client when to come back.
@@ -27,7 +44,7 @@ export function errorResponse(c: Context, err: unknown): Response {
   for (const [name, value] of Object.entries(challengeHeaders(error))) c.header(name, value);
   // The rest of a body that timed out is not worth waiting for on this connection.
   if (error.status === 408) c.header("connection", "close");
-  return c.json(error.toBody(), error.status as 400);
+  return c.json(errorBody(error.code, error.message, error.status, error.hint), error.status as 400);
 }
 
 /** Turns a zod failure into one readable line per problem, with where it is. */

@@ -1,4 +1,4 @@
-import type { JobEvent } from "../protocol/events.ts";
+import type { JobEvent, TokenLogprob } from "../protocol/events.ts";
 import { tryGetNarration } from "./context.ts";
 
 /** Sends a token or result event to the current job's stream (no-op outside a job). */
@@ -6,4 +6,4 @@ export function emitToJob(event: JobEvent): void {
   tryGetNarration()?.emit(event);
 }
 
-export const emitToken = (text: string) => emitToJob({ kind: "token", text });
+export const emitToken = (text: string, logprobs?: TokenLogprob[]) => emitToJob(logprobs ? { kind: "token", text, logprobs } : { kind: "token", text });

@@ -26,8 +26,12 @@ export const NarrationEvent = z.object({
 });
 export type NarrationEvent = z.infer<typeof NarrationEvent>;
 
-/** Inference text, in order. */
-export const TokenEvent = z.object({ kind: z.literal("token"), text: z.string(), index: z.number().optional() });
+/** One generated token's log-probability, and the likeliest alternatives (when asked for). */
+export const TokenLogprob = z.object({ token: z.string(), logprob: z.number(), top: z.array(z.object({ token: z.string(), logprob: z.number() })).optional() });
+export type TokenLogprob = z.infer<typeof TokenLogprob>;
+
+/** Inference text, in order; with `logprobs` when the request asked (the tokens behind this text). */
+export const TokenEvent = z.object({ kind: z.literal("token"), text: z.string(), index: z.number().optional(), logprobs: z.array(TokenLogprob).optional() });
 export type TokenEvent = z.infer<typeof TokenEvent>;
 
 /** The operation's structured answer (a model list, a status report …). */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConstraintFields } from "./constraints.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -20,8 +21,10 @@ export const SamplingFields = {
   temperature: z.number().min(0).max(5).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.number().int().min(0).max(1000).optional(),
+  min_p: z.number().min(0).max(1).optional(),
   seed: z.number().int().optional(),
   stop: z.array(z.string().max(200)).max(8).optional(),
+  ...ConstraintFields,
 };
 
 /** Parallel slots of a worker when none is asked for: `worker spawn` and the queen's on-demand workers alike. */
@@ -46,6 +49,7 @@ export const Operation = z.discriminatedUnion("operation", [
       gpu_layers: z.union([z.enum(["auto", "max"]), z.number().int().min(0).max(10_000)]).optional(),
       slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
       restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
+      ctx: z.number().int().min(64).max(1_048_576).optional(),
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
@@ -62,7 +66,9 @@ export const Operation = z.discriminatedUnion("operation", [
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
-    .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages"),
+    .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
+    .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
+  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];
@@ -92,6 +98,7 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_get: "hive",
   model_delete: "hive",
   infer: "queen",
+  embed: "queen",
 };
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];

@@ -1,5 +1,8 @@
 import type { OperationOf } from "../protocol/operations.ts";
 
+/** What the scheduler places: a generation, or an embedding (which holds no conversation). */
+type Placed = OperationOf<"infer"> | OperationOf<"embed">;
+
 /** How much of a prompt is remembered per worker. */
 const REMEMBERED_CHARS = 4096;
 /**
@@ -18,7 +21,7 @@ export class ConversationAffinity {
   private clock = 0;
 
   /** How many leading characters of `op`'s conversation the worker `key` served last (0 unless it continues it). */
-  shared(key: string, op: OperationOf<"infer">): number {
+  shared(key: string, op: Placed): number {
     const last = this.last.get(key)?.text;
     if (!last) return 0;
     const text = conversationText(op);
@@ -33,7 +36,7 @@ export class ConversationAffinity {
     return this.last.get(key)?.at ?? 0;
   }
 
-  served(key: string, op: OperationOf<"infer">): void {
+  served(key: string, op: Placed): void {
     this.last.set(key, { text: conversationText(op).slice(0, REMEMBERED_CHARS), at: ++this.clock });
   }
 
@@ -44,4 +47,4 @@ export class ConversationAffinity {
 }
 
 /** A request's text in the order the worker reads it. */
-const conversationText = (op: OperationOf<"infer">) => op.prompt ?? (op.messages ?? []).map((m) => `${m.role}\n${m.content}\n`).join("");
+const conversationText = (op: Placed) => (op.operation === "embed" ? "" : (op.prompt ?? (op.messages ?? []).map((m) => `${m.role}\n${m.content}\n`).join("")));

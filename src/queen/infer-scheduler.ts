@@ -10,7 +10,8 @@ import { WaitQueue } from "./wait-queue.ts";
 import { ConversationAffinity } from "./conversation-affinity.ts";
 import { COMING_STATES, onlineWorkers, slotKey, type LiveWorkers, type WorkerSlots } from "./worker-view.ts";
 
-type InferOp = OperationOf<"infer">;
+/** An embed takes a worker's slot as an infer does, and is scheduled alike. */
+type InferOp = OperationOf<"infer"> | OperationOf<"embed">;
 
 export interface SchedulerOptions {
   /** Requests that may wait for a slot; past this they get QUEUE_FULL (503). */
@@ -139,7 +140,7 @@ export class InferScheduler {
   /** Refuses an infer at the door while the queue is full (the job API answers 503). */
   admit(op: { operation: string; model?: string; hive_id?: string }): void {
     // A request a free slot takes at once never waits, so a full (or zero-sized) queue is no reason to refuse it.
-    if (op.operation !== "infer" || !this.queue.full || this.freeWorker(op as InferOp)) return;
+    if ((op.operation !== "infer" && op.operation !== "embed") || !this.queue.full || this.freeWorker(op as InferOp)) return;
     this.onRejected?.();
     throw new RbeeError("QUEUE_FULL", `${this.queue.size} request(s) already wait for a free slot`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
   }

@@ -16,6 +16,10 @@ import { allHiveTokens } from "../security/api-token.ts";
 import { InferScheduler, type SchedulerOptions } from "./infer-scheduler.ts";
 import { InferCounters, metricsRoutes } from "./queen-metrics.ts";
 import { openAiRoutes } from "./openai/openai-routes.ts";
+import { ollamaRoutes } from "./ollama/ollama-routes.ts";
+import { anthropicRoutes } from "./anthropic/anthropic-routes.ts";
+import { corsOriginsFrom } from "../http/cors.ts";
+import { readConfig } from "../config/config-file.ts";
 
 export interface QueenOptions {
   port: number;
@@ -29,6 +33,8 @@ export interface QueenOptions {
   scheduler?: Partial<SchedulerOptions>;
   /** Drop hives offline for longer than this from the list (0: never; default 1 h). */
   pruneHivesAfterMs?: number;
+  /** Browser origins allowed (CORS); default RBEE_CORS_ORIGINS, else `cors_origins` in config.json, else none. */
+  corsOrigins?: string[];
 }
 
 export interface RunningQueen extends RunningDaemon {
@@ -59,7 +65,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const counters = new InferCounters();
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
-  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx) });
+  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx), embed: (op, ctx) => scheduler.infer(op, ctx) });
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
   const shutdown = async () => {
     hiveApi.stop();
@@ -73,11 +79,14 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       port: opts.port,
       bind: opts.bind,
       token: token ?? "",
+      corsOrigins: opts.corsOrigins ?? corsOriginsFrom(process.env.RBEE_CORS_ORIGINS, readConfig().cors_origins),
       routes: [
         jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
         hiveApi.routes,
         modelUploadRelay(hives),
         openAiRoutes({ registry, executor, hives, scheduler }),
+        ollamaRoutes({ registry, executor, hives, scheduler }),
+        anthropicRoutes({ registry, executor, scheduler }),
         metricsRoutes(registry, hives, scheduler, counters),
         ...(localHive ? [localHive.routes] : []),
       ],

@@ -1,13 +1,23 @@
 import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
+import { allowGrammar, type GrammarState } from "./grammar.ts";
+import type { TokenLogprob } from "../protocol/events.ts";
 
 export interface Sampling {
   temperature: number;
   topP?: number;
   topK?: number;
+  minP?: number;
   /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
   seed: number;
+  /** llama.cpp's penalties over the last `lastN` tokens (prompt and output); 1 / 0 = off. */
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  lastN?: number;
 }
+
+const DEFAULT_LAST_N = 64;
 
 export interface GenerationRequest {
   tokens: Token[];
@@ -15,7 +25,11 @@ export interface GenerationRequest {
   sampling: Sampling;
   stop: readonly string[];
   signal: AbortSignal;
-  onText: (text: string) => void;
+  onText: (text: string, logprobs?: TokenLogprob[]) => void;
+  /** The output must match this grammar (a fresh state per generation). */
+  grammar?: GrammarState;
+  /** Report log-probabilities: the chosen token's, and this many alternatives (0: none). */
+  topLogprobs?: number;
 }
 
 export type FinishReason = "stop" | "length" | "cancelled";
@@ -38,6 +52,10 @@ interface Job {
   text: TokenText;
   stops: StopMatcher;
   next: Token[];
+  /** The last tokens seen (prompt, then output), for the penalties. */
+  recent: Token[];
+  /** Log-probabilities of the tokens whose text has not gone out yet. */
+  logprobs: TokenLogprob[];
   generated: number;
   startedAt: number;
   firstTokenAt?: number;
@@ -60,6 +78,8 @@ export class BatchScheduler {
   private readonly free: LlamaContextSequence[];
   private readonly active = new Set<Job>();
   private readonly preparing = new Set<Promise<void>>();
+  /** The grammar state of the generation each sequence runs, read when it samples. */
+  private readonly grammars = new Map<LlamaContextSequence, GrammarState>();
   private looping: Promise<void> | undefined;
   /** Ticks run and tokens produced since start: the proof that streams shared steps. */
   steps = 0;
@@ -69,6 +89,7 @@ export class BatchScheduler {
 
   constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
     this.free = Array.from({ length: slots }, () => context.getSequence());
+    for (const sequence of this.free) allowGrammar(sequence, () => this.grammars.get(sequence));
   }
 
   get busy(): number {
@@ -98,6 +119,7 @@ export class BatchScheduler {
   generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
     return new Promise((resolve, reject) => {
       const startedAt = performance.now();
+      if (req.grammar) this.grammars.set(sequence, req.grammar);
       const prepared = this.reuse(sequence, req.tokens).then(
         (cached) => {
           this.preparing.delete(prepared);
@@ -107,12 +129,15 @@ export class BatchScheduler {
             text: new TokenText(this.model),
             stops: new StopMatcher(req.stop),
             next: req.tokens.slice(cached),
+            recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
+            logprobs: [],
             generated: 0,
           });
           void this.loop();
         },
         (err) => {
           this.preparing.delete(prepared);
+          this.grammars.delete(sequence);
           reject(err);
           this.free.push(sequence);
         },
@@ -156,39 +181,68 @@ export class BatchScheduler {
       running.forEach((job, i) => {
         const outcome = outcomes[i]!;
         if (outcome.status === "rejected") return this.fail(job, outcome.reason);
-        this.accept(job, outcome.value.at(-1)?.next.token ?? null);
+        const next = outcome.value.at(-1)?.next;
+        this.accept(job, next?.token ?? null, next);
       });
     }
   }
 
   private input(job: Job): ControlledEvaluateInputItem[] {
-    const { temperature, topP, topK, seed } = job.req.sampling;
+    const { temperature, topP, topK, minP, seed } = job.req.sampling;
     // A fresh sampler is made per call: vary the seed per step or every step draws alike.
     const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
+    const repeatPenalty = this.penalty(job);
+    const top = job.req.topLogprobs;
+    const report = top === undefined ? {} : { confidence: true, probabilities: top > 0 };
     const last: ControlledEvaluateInputItem = [
       job.next.at(-1)!,
-      { generateNext: { token: true, options: { temperature, topP, topK, seed: stepSeed } } },
+      { generateNext: { token: true, ...report, options: { temperature, topP, topK, minP, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
     ];
     return [...job.next.slice(0, -1), last];
   }
 
-  private accept(job: Job, token: Token | null): void {
+  /** node-llama-cpp's penalty options for this step, when the request asked for any. */
+  private penalty(job: Job) {
+    const { repeatPenalty, presencePenalty, frequencyPenalty, lastN = DEFAULT_LAST_N } = job.req.sampling;
+    if (lastN === 0 || (!presencePenalty && !frequencyPenalty && (repeatPenalty ?? 1) === 1)) return undefined;
+    return { punishTokens: job.recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
+  }
+
+  private accept(job: Job, token: Token | null, next?: { confidence?: number; probabilities?: Map<Token, number> }): void {
     if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
+    if (job.req.topLogprobs !== undefined) job.logprobs.push(this.logprobOf(token, next, job.req.topLogprobs));
     job.generated++;
+    job.recent.push(token);
+    if (job.recent.length > (job.req.sampling.lastN ?? DEFAULT_LAST_N)) job.recent.shift();
     this.tokensGenerated++;
     job.firstTokenAt ??= performance.now();
     const { text, stopped } = job.stops.push(job.text.push(token));
-    if (text) job.req.onText(text);
+    if (text) this.emit(job, text);
     if (stopped) return this.finish(job, "stop", false);
     job.next = [token];
     const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
     if (job.generated >= job.req.maxTokens || full) this.finish(job, "length");
   }
 
+  /** Text goes out with the log-probabilities of the tokens it came from (held text holds them too). */
+  private emit(job: Job, text: string): void {
+    if (job.req.topLogprobs === undefined) return job.req.onText(text);
+    job.req.onText(text, job.logprobs);
+    job.logprobs = [];
+  }
+
+  private logprobOf(token: Token, next: { confidence?: number; probabilities?: Map<Token, number> } | undefined, top: number): TokenLogprob {
+    const piece = (t: Token) => this.model.detokenize([t], false);
+    const log = (p: number | undefined) => (p && p > 0 ? Math.log(p) : -9999);
+    const entry: TokenLogprob = { token: piece(token), logprob: log(next?.confidence) };
+    if (top > 0) entry.top = [...(next?.probabilities ?? new Map<Token, number>())].slice(0, top).map(([t, p]) => ({ token: piece(t), logprob: log(p) }));
+    return entry;
+  }
+
   private finish(job: Job, finishReason: FinishReason, flush = true): void {
     if (flush && finishReason !== "cancelled") {
       const rest = job.stops.push(job.text.flush()).text + job.stops.flush();
-      if (rest) job.req.onText(rest);
+      if (rest) this.emit(job, rest);
     }
     const end = performance.now();
     const first = job.firstTokenAt ?? end;
@@ -207,6 +261,7 @@ export class BatchScheduler {
   private fail(job: Job, err: unknown): void {
     job.reject(err);
     this.active.delete(job);
+    this.grammars.delete(job.sequence);
     // After a failed step the KV may not match what the slot believes it holds: start clean.
     const cleared: Promise<void> = job.sequence
       .clearHistory()
@@ -220,6 +275,7 @@ export class BatchScheduler {
 
   private release(job: Job): void {
     this.active.delete(job);
+    this.grammars.delete(job.sequence);
     // The slot keeps its KV: the next request that shares a prefix with it starts from there.
     this.free.push(job.sequence);
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConstraintFields } from "../protocol/constraints.ts";
 
 export const ChatMessage = z.object({
   role: z.enum(["system", "user", "assistant"]),
@@ -15,13 +16,16 @@ export const InferenceRequest = z
     temperature: z.number().min(0).max(5).default(0.8),
     top_p: z.number().gt(0).max(1).optional(),
     top_k: z.number().int().nonnegative().optional(),
+    min_p: z.number().min(0).max(1).optional(),
     seed: z.number().int().nonnegative().max(0xffffffff).optional(),
     stop: z.array(z.string().min(1)).max(16).optional(),
+    ...ConstraintFields,
   })
   .strict()
   .refine((r) => (r.prompt === undefined) !== (r.messages === undefined), {
     message: "give exactly one of `prompt` or `messages`",
-  });
+  })
+  .refine((r) => r.format === undefined || r.grammar === undefined, { message: "give at most one of `format` or `grammar`" });
 export type InferenceRequest = z.infer<typeof InferenceRequest>;
 
 /** The `done` event's data. */

@@ -3,6 +3,7 @@ import type { BatchScheduler } from "./batch-scheduler.ts";
 import { InferenceRequest, type InferenceDone } from "./inference-request.ts";
 import type { LoadedModel } from "./model-loader.ts";
 import { assertFits, preparePrompt } from "./prompt.ts";
+import { grammarFor, grammarState } from "./grammar.ts";
 import { challengeHeaders, describeZodError } from "../http/errors.ts";
 import { encodeSse, SSE_HEADERS, SSE_PING } from "../jobs/sse.ts";
 
@@ -44,6 +45,8 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
   const body = await parseBody(req);
   const prompt = preparePrompt(loaded.model, loaded.chatWrapper, body);
   assertFits(prompt, scheduler.sequenceContextSize);
+  const grammar = await grammarFor(loaded.llama, body);
+  const state = grammar && (await grammarState(loaded.model, grammar));
   const sequence = scheduler.acquire(prompt.tokens);
   if (!sequence) {
     return errorResponse(
@@ -71,17 +74,32 @@ export async function handleInference(req: Request, loaded: LoadedModel, schedul
       };
       send("started", { model: modelId, prompt_tokens: prompt.tokens.length });
       prefillPing = setInterval(() => open && controller.enqueue(SSE_PING), PREFILL_PING_MS);
+      const sampling = {
+        temperature: body.temperature,
+        topP: body.top_p,
+        topK: body.top_k,
+        minP: body.min_p,
+        seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0,
+        repeatPenalty: body.repeat_penalty,
+        presencePenalty: body.presence_penalty,
+        frequencyPenalty: body.frequency_penalty,
+        lastN: body.repeat_last_n,
+      };
       scheduler
         .generate(sequence, {
           tokens: prompt.tokens,
           maxTokens: body.max_tokens,
-          sampling: { temperature: body.temperature, topP: body.top_p, topK: body.top_k, seed: body.seed ?? (Math.random() * 0xffffffff) >>> 0 },
-          stop: [...(body.stop ?? []), ...prompt.stop],
+          sampling,
+          // Under a grammar the grammar says where the output ends; the template's own stop
+          // strings could cut it short inside a JSON string.
+          stop: [...(body.stop ?? []), ...(state ? [] : prompt.stop)],
           signal: cancel.signal,
-          onText: (text) => {
+          onText: (text, logprobs) => {
             clearInterval(prefillPing);
-            send("token", { text });
+            send("token", logprobs ? { text, logprobs } : { text });
           },
+          grammar: state,
+          ...(body.logprobs ? { topLogprobs: body.top_logprobs ?? 0 } : {}),
         })
         .then(
           (r) => {

@@ -3,6 +3,7 @@ import { checkBearer } from "../security/api-token.ts";
 import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { BatchScheduler } from "./batch-scheduler.ts";
+import { Embedder } from "./embedding-route.ts";
 import { errorResponse, handleInference } from "./inference-route.ts";
 import { loadWorkerModel, type LoadedModel } from "./model-loader.ts";
 import { describeOffload, type Offload } from "../engine/offload.ts";
@@ -34,7 +35,7 @@ export interface WorkerServer {
 
 type State =
   | { status: "loading" }
-  | { status: "ready"; loaded: LoadedModel; scheduler: BatchScheduler }
+  | { status: "ready"; loaded: LoadedModel; scheduler: BatchScheduler; embedder: Embedder }
   | { status: "failed"; error: RbeeError };
 
 /**
@@ -83,14 +84,15 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             prompt_tokens_evaluated: s?.promptTokensEvaluated ?? 0,
           });
         }
-        if (req.method === "POST" && pathname === "/v1/inference") {
+        if (req.method === "POST" && (pathname === "/v1/inference" || pathname === "/v1/embeddings")) {
           if (state.status === "loading") {
             throw new RbeeError("WORKER_LOADING", "The model is still loading.", "Retry in a moment.", 503);
           }
           if (state.status === "failed") throw state.error;
+          if (pathname === "/v1/embeddings") return await state.embedder.handle(req);
           return await handleInference(req, state.loaded, state.scheduler, opts.modelId, stopping.signal);
         }
-        throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference.", 404);
+        throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference, POST /v1/embeddings.", 404);
       } catch (err) {
         const e = RbeeError.from(err);
         return errorResponse(e, e.status === 503 ? { "retry-after": "1" } : {});
@@ -100,7 +102,8 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
 
   const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, gpuLayers: opts.gpuLayers }).then(
     (loaded) => {
-      state = { status: "ready", loaded, scheduler: new BatchScheduler(loaded.model, loaded.context, slots) };
+      const scheduler = new BatchScheduler(loaded.model, loaded.context, slots);
+      state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize) };
       narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
       return { loadMs: loaded.loadMs, offload: loaded.offload };
     },
@@ -124,6 +127,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
       await ready.catch(() => {});
       if (state.status === "ready") {
         await state.scheduler.idle();
+        await state.embedder.dispose();
         await state.loaded.dispose();
       }
     },

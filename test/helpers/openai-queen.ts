@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import type { RunningQueen } from "../../src/queen/start-queen.ts";
-import type { TestQueen } from "./queen-harness.ts";
+import { afterAll, beforeAll } from "vitest";
+import { startTestQueen, type TestQueen } from "./queen-harness.ts";
 
 /** The official OpenAI client pointed at a queen; no retries, so a test sees the first answer. */
 export const openAiClient = (queen: RunningQueen, opts: { apiKey?: string; timeout?: number } = {}) =>
@@ -22,4 +23,21 @@ export function storyOf(queen: RunningQueen, jobId: string): string[] {
   });
   unsubscribe();
   return lines;
+}
+
+/**
+ * One queen with the demo model for every test of the enclosing describe (started before the
+ * first, stopped after the last), with an OpenAI client on it. Read the fields inside tests.
+ */
+export function demoQueenForSuite(): { t: TestQueen; client: OpenAI } {
+  const suite = {} as { t: TestQueen; client: OpenAI };
+  beforeAll(async () => {
+    suite.t = await startTestQueen();
+    suite.client = openAiClient(suite.t.queen);
+    await createDemoModel(suite.t);
+  });
+  afterAll(async () => {
+    await suite.t?.stop();
+  });
+  return suite;
 }

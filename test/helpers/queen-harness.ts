@@ -32,11 +32,11 @@ export interface TestQueen {
  * A real queen (with its embedded hive) in this process, on a free loopback port, with a
  * fresh RBEE_HOME. Workers it spawns are real `rbee worker serve` processes.
  */
-export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions>; timeouts?: Partial<StallTimeouts> } = {}): Promise<TestQueen> {
+export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions>; timeouts?: Partial<StallTimeouts>; corsOrigins?: string[] } = {}): Promise<TestQueen> {
   const home = mkdtempSync(join(tmpdir(), "rbee-queen-"));
   const previousHome = process.env.RBEE_HOME;
   process.env.RBEE_HOME = home;
-  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler, timeouts: opts.timeouts });
+  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler, timeouts: opts.timeouts, corsOrigins: opts.corsOrigins ?? [] });
   const client = new DaemonClient(queen.url);
   const run = async (op: Record<string, unknown>): Promise<JobRun> => {
     const { job_id } = await client.submit(op as Operation);

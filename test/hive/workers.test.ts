@@ -34,6 +34,16 @@ describe("hive workers on the real engine", () => {
     expect(() => process.kill(worker.pid!, 0)).toThrow();
   });
 
+  it("worker_spawn ctx sets the context per slot: a longer prompt is refused, naming it", async () => {
+    const spawn = await t.run({ operation: "worker_spawn", model: "demo-tiny", ctx: 256 });
+    expect(spawn.outcome.state).toBe("completed");
+    const long = await t.run({ operation: "infer", model: "demo-tiny", prompt: "the queen and the hive ".repeat(40), max_tokens: 4 });
+    expect(long.outcome.state).toBe("failed");
+    expect(JSON.stringify(long.outcome)).toMatch(/context holds 256 per slot/);
+    const short = await t.run({ operation: "infer", model: "demo-tiny", prompt: "the queen", max_tokens: 4 });
+    expect(short.result).toMatchObject({ worker_id: (spawn.result as WorkerInfo).worker_id, tokens: 4 });
+  });
+
   it("two concurrent infers on one 2-slot worker both complete", async () => {
     await t.run({ operation: "worker_spawn", model: "demo-tiny", slots: 2 });
     const [a, b] = await Promise.all([

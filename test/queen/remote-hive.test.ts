@@ -52,6 +52,20 @@ describe("scheduling across hives: a queen and a separate hive daemon on loopbac
     expect(hive.hive.pool.list()).toHaveLength(1);
   });
 
+  it("a remote hive honours what the request asks of the worker: a forced tool call, logprobs, embeddings", async () => {
+    await createDemoModel(t, "h2");
+    const client = openAiClient(t.queen);
+    const parameters = { type: "object", properties: { city: { type: "string", maxLength: 8 } }, required: ["city"], additionalProperties: false };
+    const called = await client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "Oslo?" }], max_tokens: 100, seed: 5, tools: [{ type: "function", function: { name: "f", parameters } }], tool_choice: { type: "function", function: { name: "f" } } });
+    const call = called.choices[0].message.tool_calls![0] as { function: { arguments: string } };
+    expect(Object.keys(JSON.parse(call.function.arguments))).toEqual(["city"]);
+    const withLogprobs = await client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 4, logprobs: true });
+    expect(withLogprobs.choices[0].logprobs!.content).toHaveLength(4);
+    const embedded = await client.embeddings.create({ model: "demo-tiny", input: ["a", "b"], encoding_format: "float" });
+    expect(embedded.data).toHaveLength(2);
+    expect(t.queen.localHive!.pool.list()).toEqual([]);
+  });
+
   it("lists each model once across hives, and names the hives when no one has a model", async () => {
     await createDemoModel(t, "h2");
     await createDemoModel(t, "localhost");

@@ -17,6 +17,10 @@ const routes: [string, string, string?][] = [
   ["GET", "/v1/models"],
   ["POST", "/v1/chat/completions", '{"model":"m","messages":[{"role":"user","content":"hi"}]}'],
   ["POST", "/v1/completions", '{"model":"m","prompt":"hi"}'],
+  ["POST", "/v1/messages", '{"model":"m","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}'],
+  ["GET", "/api/tags"],
+  ["POST", "/v1/embeddings", '{"model":"m","input":"hi"}'],
+  ["POST", "/api/chat", '{"model":"m","messages":[]}'],
   ["GET", "/metrics"],
   ["POST", "/v1/shutdown"],
 ];
@@ -51,6 +55,9 @@ describe("bearer tokens on the queen", () => {
     const outcome = await client.stream(job_id, { onEvent: () => {} });
     expect(outcome.state).toBe("completed");
     await expect(new DaemonClient(queen.url, "wrong").list()).rejects.toMatchObject({ code: "INVALID_API_KEY", status: 401 });
+    // Anthropic's clients send the key as x-api-key.
+    expect((await fetch(`${queen.url}/v1/info`, { headers: { "x-api-key": TOKEN } })).status).toBe(200);
+    expect((await fetch(`${queen.url}/v1/info`, { headers: { "x-api-key": "nope" } })).status).toBe(401);
   });
 
   it("without a token a daemon refuses to listen beyond loopback", () => {

@@ -1,21 +1,14 @@
 import type { Context } from "hono";
-import type { JobRegistry } from "../../jobs/job-registry.ts";
-import type { Executor } from "../../jobs/job-runner.ts";
 import { SSE_HEADERS } from "../../jobs/sse.ts";
-import { DEADLINE_HEADER, readDeadline } from "../../jobs/deadline.ts";
 import { toOpenAiError, ParamError } from "./openai-errors.ts";
 import { readBodyText } from "../../http/errors.ts";
-import { startInferJob, type InferJob, type InferOutcome } from "./infer-job.ts";
-import type { Job } from "../../jobs/job.ts";
-import type { InferScheduler } from "../infer-scheduler.ts";
+import type { InferOutcome } from "../infer-job.ts";
+import { openInfer, safeStream, type InferDeps, type OpenInfer } from "../infer-request.ts";
 import { finishReason, usageOf, type Flavor, type Head } from "./response-shapes.ts";
 import type { InferRequest } from "./to-infer.ts";
+import { readToolAnswer, type ToolCall } from "../tools/tool-calling.ts";
 
-export interface CompletionDeps {
-  registry: JobRegistry;
-  executor: Executor;
-  scheduler?: InferScheduler;
-}
+export type CompletionDeps = InferDeps;
 
 const encoder = new TextEncoder();
 const sse = (data: string) => encoder.encode(`data: ${data}\n\n`);
@@ -28,65 +21,53 @@ const sse = (data: string) => encoder.encode(`data: ${data}\n\n`);
  * request and frees its slot.
  */
 export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (body: unknown) => InferRequest, deps: CompletionDeps): Promise<Response> {
-  const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
   const req = toInfer(await readBody(c));
-  const buffered: string[] = [];
-  let firstToken!: () => void;
-  const started = new Promise<void>((resolve) => (firstToken = resolve));
-  let onToken = (text: string) => {
-    buffered.push(text);
-    firstToken();
-  };
-  let scheduled!: () => void;
-  const admitted = new Promise<void>((resolve) => (scheduled = resolve));
-  const beforeRun = (job: Job) => deps.scheduler?.onGranted(job, scheduled);
-  const run = startInferJob(deps.registry, deps.executor, req.op, (text) => onToken(text), { correlationId: c.req.header("x-correlation-id"), deadline, beforeRun });
+  const infer = openInfer(c, req.op, deps);
+  const { run, headers } = infer;
   const head: Head = { id: `${flavor.idPrefix}${run.job.id.replace(/^job-/, "")}`, created: Math.floor(Date.now() / 1000), model: req.model };
-  const headers = { "x-rbee-job-id": run.job.id };
-  const gone = c.req.raw.signal;
-  const onGone = () => run.cancel("the client disconnected");
-  if (gone.aborted) onGone();
-  gone.addEventListener("abort", onGone, { once: true });
-  void run.outcome.catch(() => {}).finally(() => gone.removeEventListener("abort", onGone));
-
   if (!req.stream) {
     const outcome = await run.outcome;
-    return c.json(flavor.whole(head, buffered.join(""), finishReason(outcome.finish_reason), usageOf(outcome)), 200, headers);
+    const { content, calls } = answerOf(infer.buffered.join(""), req);
+    const logprobs = req.logprobs ? infer.bufferedLogprobs.flatMap((l) => l ?? []) : undefined;
+    return c.json(flavor.whole(head, content, finishReason(outcome.finish_reason, calls.length), usageOf(outcome), calls, logprobs), 200, headers);
   }
   // Wait until a worker has it (or its first token, or its end): an error before that — unknown
   // model, full queue, a worker that cannot start — is thrown and answered with its own status.
-  await Promise.race([admitted, started, run.outcome]);
-  return new Response(tokenStream(run, flavor, head, req.includeUsage, buffered, (next) => (onToken = next)), { headers: { ...SSE_HEADERS, ...headers } });
+  await infer.admitted;
+  return new Response(tokenStream(infer, flavor, head, req), { headers: { ...SSE_HEADERS, ...headers } });
 }
 
-function tokenStream(run: InferJob, flavor: Flavor, head: Head, includeUsage: boolean, buffered: string[], follow: (onToken: (text: string) => void) => void): ReadableStream<Uint8Array> {
+/** The answer as text, or as tool calls when the request gave tools. */
+function answerOf(text: string, req: InferRequest): { content: string | null; calls: ToolCall[] } {
+  return req.tools ? readToolAnswer(text, req.tools) : { content: text, calls: [] };
+}
+
+function tokenStream({ run, buffered, bufferedLogprobs, follow }: OpenInfer, flavor: Flavor, head: Head, req: InferRequest): ReadableStream<Uint8Array> {
   // With include_usage every chunk carries `usage: null`, and one last chunk the totals.
-  const withUsage = (chunk: object) => (includeUsage ? { ...chunk, usage: null } : chunk);
-  let open = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      // Tokens arrive inside the job's own push: never let a gone client throw into it.
-      const send = (data: string) => {
-        if (!open) return;
-        try {
-          controller.enqueue(sse(data));
-        } catch {
-          open = false;
-        }
-      };
-      const close = () => {
-        if (!open) return;
-        open = false;
-        controller.close();
-      };
+  const withUsage = (chunk: object) => (req.includeUsage ? { ...chunk, usage: null } : chunk);
+  return safeStream(
+    (push, close) => {
+      const send = (data: string) => push(sse(data));
       const opening = flavor.opening(head);
       if (opening) send(JSON.stringify(withUsage(opening)));
-      for (const text of buffered) send(JSON.stringify(withUsage(flavor.delta(head, text))));
-      follow((text) => send(JSON.stringify(withUsage(flavor.delta(head, text)))));
+      // Under a tool plan the answer is JSON to read whole: it is sent once complete, as
+      // content or as a tool_calls delta.
+      if (req.tools) follow((text) => buffered.push(text));
+      else {
+        buffered.forEach((text, i) => send(JSON.stringify(withUsage(flavor.delta(head, text, req.logprobs ? bufferedLogprobs[i] : undefined)))));
+        follow((text, logprobs) => send(JSON.stringify(withUsage(flavor.delta(head, text, req.logprobs ? logprobs : undefined)))));
+      }
       run.outcome.then(
         (outcome: InferOutcome) => {
-          send(JSON.stringify(withUsage(flavor.finish(head, finishReason(outcome.finish_reason)))));
-          if (includeUsage) send(JSON.stringify(flavor.usage(head, usageOf(outcome))));
+          let calls = 0;
+          if (req.tools) {
+            const answer = answerOf(buffered.join(""), req);
+            calls = answer.calls.length;
+            if (answer.content) send(JSON.stringify(withUsage(flavor.delta(head, answer.content))));
+            if (calls && flavor.toolCalls) send(JSON.stringify(withUsage(flavor.toolCalls(head, answer.calls))));
+          }
+          send(JSON.stringify(withUsage(flavor.finish(head, finishReason(outcome.finish_reason, calls)))));
+          if (req.includeUsage) send(JSON.stringify(flavor.usage(head, usageOf(outcome))));
           send("[DONE]");
           close();
         },
@@ -97,14 +78,11 @@ function tokenStream(run: InferJob, flavor: Flavor, head: Head, includeUsage: bo
         },
       );
     },
-    cancel() {
-      open = false;
-      run.cancel("the client disconnected");
-    },
-  });
+    () => run.cancel("the client disconnected"),
+  );
 }
 
-async function readBody(c: Context): Promise<unknown> {
+export async function readBody(c: Context): Promise<unknown> {
   const text = await readBodyText(c);
   if (!text.trim()) throw new ParamError("INVALID_REQUEST", "the request body is empty; send a JSON object", null);
   try {

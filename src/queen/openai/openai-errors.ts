@@ -1,5 +1,5 @@
 import { RbeeError } from "../../protocol/errors.ts";
-import { challengeHeaders } from "../../http/errors.ts";
+import { challengeHeaders, errorType } from "../../http/errors.ts";
 
 /** A request error that names the offending parameter, as OpenAI's `param` does. */
 export class ParamError extends RbeeError {
@@ -17,14 +17,6 @@ export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-function typeFor(status: number): string {
-  if (status === 401) return "authentication_error";
-  if (status === 403) return "permission_error";
-  if (status === 429) return "rate_limit_error";
-  if (status >= 500) return "server_error";
-  return "invalid_request_error";
-}
-
 /**
  * Any error as OpenAI clients expect it: `{error: {message, type, param, code}}` with the
  * rbee code in lower case (MODEL_NOT_FOUND → model_not_found, as OpenAI spells it) and the
@@ -34,7 +26,7 @@ export function toOpenAiError(err: unknown): { status: number; body: OpenAiError
   const e = RbeeError.from(err);
   const status = e.status >= 400 && e.status <= 599 ? e.status : 500;
   const message = e.hint ? `${e.message}. ${e.hint}` : e.message;
-  const body = { error: { message, type: typeFor(status), param: e instanceof ParamError ? e.param : null, code: e.code.toLowerCase() } };
+  const body = { error: { message, type: errorType(status), param: e instanceof ParamError ? e.param : null, code: e.code.toLowerCase() } };
   // A full queue or a busy worker clears in moments: tell clients when to come back.
   const headers: Record<string, string> = { ...(status === 503 ? { "retry-after": "1" } : {}), ...challengeHeaders(e) };
   return { status, body, headers };

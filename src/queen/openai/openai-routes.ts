@@ -3,8 +3,9 @@ import type { JobRegistry } from "../../jobs/job-registry.ts";
 import type { Executor } from "../../jobs/job-runner.ts";
 import type { HiveDirectory } from "../hive-directory.ts";
 import type { InferScheduler } from "../infer-scheduler.ts";
-import { handleCompletion } from "./completion-handler.ts";
-import { listModels } from "./model-catalog.ts";
+import { handleCompletion, readBody } from "./completion-handler.ts";
+import { handleEmbeddings } from "./embeddings.ts";
+import { listModels } from "../model-catalog.ts";
 import { openAiErrorResponse, ParamError } from "./openai-errors.ts";
 import { CHAT, TEXT } from "./response-shapes.ts";
 import { chatToInfer, completionToInfer } from "./to-infer.ts";
@@ -39,5 +40,6 @@ export function openAiRoutes(deps: OpenAiDeps): Hono {
 
   app.post("/v1/chat/completions", (c) => handleCompletion(c, CHAT, chatToInfer, deps));
   app.post("/v1/completions", (c) => handleCompletion(c, TEXT, completionToInfer, deps));
+  app.post("/v1/embeddings", async (c) => handleEmbeddings(c, await readBody(c), deps));
   return app;
 }

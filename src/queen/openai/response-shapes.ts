@@ -1,3 +1,6 @@
+import type { ToolCall } from "../tools/tool-calling.ts";
+import type { TokenLogprob } from "../../protocol/events.ts";
+
 /**
  * The two OpenAI answer shapes rbee speaks: chat (`chat.completion`, `chat.completion.chunk`)
  * and legacy text completions (`text_completion`). One Flavor per endpoint, so the request
@@ -22,24 +25,29 @@ export interface Flavor {
   idPrefix: string;
   /** The chunk that opens a stream, if the flavor has one (chat announces the role). */
   opening(head: Head): object | undefined;
-  delta(head: Head, text: string): object;
+  delta(head: Head, text: string, logprobs?: TokenLogprob[]): object;
   finish(head: Head, reason: string): object;
   /** The final usage chunk (`stream_options.include_usage`). */
   usage(head: Head, usage: Usage): object;
-  whole(head: Head, text: string, reason: string, usage: Usage): object;
+  whole(head: Head, text: string | null, reason: string, usage: Usage, calls?: ToolCall[], logprobs?: TokenLogprob[]): object;
+  /** The chunk that carries tool calls (chat only). */
+  toolCalls?(head: Head, calls: ToolCall[]): object;
 }
+
+const openAiCall = (c: ToolCall, index?: number) => ({ ...(index !== undefined ? { index } : {}), id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } });
 
 export const CHAT: Flavor = {
   idPrefix: "chatcmpl-",
   opening: (h) => chatChunk(h, { role: "assistant", content: "" }, null),
-  delta: (h, text) => chatChunk(h, { content: text }, null),
+  delta: (h, text, logprobs) => chatChunk(h, { content: text }, null, logprobs),
   finish: (h, reason) => chatChunk(h, {}, reason),
   usage: (h, usage) => ({ ...base(h, "chat.completion.chunk"), choices: [], usage }),
-  whole: (h, text, reason, usage) => ({
+  whole: (h, text, reason, usage, calls = [], logprobs) => ({
     ...base(h, "chat.completion"),
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: reason }],
+    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null, ...(calls.length ? { tool_calls: calls.map((c) => openAiCall(c)) } : {}) }, logprobs: chatLogprobs(logprobs), finish_reason: reason }],
     usage,
   }),
+  toolCalls: (h, calls) => chatChunk(h, { tool_calls: calls.map((c, i) => openAiCall(c, i)) }, null),
 };
 
 export const TEXT: Flavor = {
@@ -48,15 +56,24 @@ export const TEXT: Flavor = {
   delta: (h, text) => textChunk(h, text, null),
   finish: (h, reason) => textChunk(h, "", reason),
   usage: (h, usage) => ({ ...base(h, "text_completion"), choices: [], usage }),
-  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text, logprobs: null, finish_reason: reason }], usage }),
+  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: reason }], usage }),
 };
 
 const base = (h: Head, object: string) => ({ id: h.id, object, created: h.created, model: h.model, system_fingerprint: null });
 
-const chatChunk = (h: Head, delta: object, reason: string | null) => ({
+const chatChunk = (h: Head, delta: object, reason: string | null, logprobs?: TokenLogprob[]) => ({
   ...base(h, "chat.completion.chunk"),
-  choices: [{ index: 0, delta, logprobs: null, finish_reason: reason }],
+  choices: [{ index: 0, delta, logprobs: chatLogprobs(logprobs), finish_reason: reason }],
 });
+
+const bytes = (token: string) => [...new TextEncoder().encode(token)];
+
+/** Chat's logprobs object: each token with its bytes and its alternatives (none when not asked for). */
+function chatLogprobs(logprobs: TokenLogprob[] | undefined) {
+  if (!logprobs) return null;
+  const entry = (t: { token: string; logprob: number }) => ({ token: t.token, logprob: t.logprob, bytes: bytes(t.token) });
+  return { content: logprobs.map((t) => ({ ...entry(t), top_logprobs: (t.top ?? []).map(entry) })), refusal: null };
+}
 
 const textChunk = (h: Head, text: string, reason: string | null) => ({
   ...base(h, "text_completion"),
@@ -70,5 +87,5 @@ export function usageOf(outcome: { tokens?: number; prompt_tokens?: number; cach
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, ...cached };
 }
 
-/** OpenAI's finish reasons: the worker's `stop`/`length` map one to one. */
-export const finishReason = (reason: string | undefined) => (reason === "length" ? "length" : "stop");
+/** OpenAI's finish reasons: the worker's `stop`/`length` map one to one; a tool call ends with `tool_calls`. */
+export const finishReason = (reason: string | undefined, calls = 0) => (calls ? "tool_calls" : reason === "length" ? "length" : "stop");

@@ -1,9 +1,10 @@
-import type { JobRegistry } from "../../jobs/job-registry.ts";
-import { cancelJob, runJob, type Executor } from "../../jobs/job-runner.ts";
-import type { Frame, Job } from "../../jobs/job.ts";
-import { RbeeError } from "../../protocol/errors.ts";
-import { isDeadline } from "../../jobs/deadline.ts";
-import type { OperationOf } from "../../protocol/operations.ts";
+import type { JobRegistry } from "../jobs/job-registry.ts";
+import { cancelJob, runJob, type Executor } from "../jobs/job-runner.ts";
+import type { Frame, Job } from "../jobs/job.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import type { OperationOf } from "../protocol/operations.ts";
+import type { NarrationEvent, TokenLogprob } from "../protocol/events.ts";
+import { isDeadline } from "../jobs/deadline.ts";
 
 /** What an `infer` job answers (the hive's result). */
 export interface InferOutcome {
@@ -23,8 +24,8 @@ export interface InferJob {
   cancel(reason: string): void;
 }
 
-/** The text of a token frame, or undefined for any other frame. */
-const tokenText = (frame: Frame) => (frame.event?.kind === "token" ? frame.event.text : undefined);
+/** The token event of a frame, or undefined for any other frame. */
+const tokenOf = (frame: Frame) => (frame.event?.kind === "token" ? frame.event : undefined);
 
 /**
  * Runs one inference as a real queen job (listed by `rbee jobs`, narrated on its stream, run
@@ -34,9 +35,9 @@ const tokenText = (frame: Frame) => (frame.event?.kind === "token" ? frame.event
 export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
-  op: OperationOf<"infer">,
-  onToken: (text: string) => void,
-  opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void } = {},
+  op: OperationOf<"infer"> | OperationOf<"embed"> | OperationOf<"model_download">,
+  onToken: (text: string, logprobs?: TokenLogprob[]) => void,
+  opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void; onNarration?: (event: NarrationEvent) => void } = {},
 ): InferJob {
   const job = registry.create(op, opts.correlationId);
   job.deadline = opts.deadline;
@@ -45,8 +46,9 @@ export function startInferJob(
   let result: unknown;
   const unsubscribe = job.subscribe(0, (frame, final) => {
     if (final) return;
-    const text = tokenText(frame);
-    if (text) onToken(text);
+    const token = tokenOf(frame);
+    if (token?.text) onToken(token.text, token.logprobs);
+    else if (frame.event?.kind === "narration") opts.onNarration?.(frame.event);
   });
   // The executor's own error keeps its code and status (the job stream only keeps the message).
   const observed: Executor = async (o, ctx) => {

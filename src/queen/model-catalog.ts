@@ -1,6 +1,7 @@
-import { Job } from "../../jobs/job.ts";
-import { narrate } from "../../narration/narrate.ts";
-import type { HiveDirectory } from "../hive-directory.ts";
+import { Job } from "../jobs/job.ts";
+import { narrate } from "../narration/narrate.ts";
+import type { HiveDirectory } from "./hive-directory.ts";
+import type { ModelRecord } from "../model/model-record.ts";
 
 export interface OpenAiModel {
   id: string;
@@ -8,6 +9,9 @@ export interface OpenAiModel {
   created: number;
   owned_by: "rbee";
 }
+
+/** A hive's catalog entry (ModelRecord); older hives may leave fields out. */
+export type HiveModel = Partial<ModelRecord> & { id: string };
 
 const LIST_TIMEOUT_MS = 5_000;
 
@@ -18,6 +22,11 @@ const LIST_TIMEOUT_MS = 5_000;
  * out of the list rather than failing it. Not a queen job: clients poll this list often.
  */
 export async function listModels(hives: HiveDirectory, signal?: AbortSignal): Promise<OpenAiModel[]> {
+  return (await listModelRecords(hives, signal)).map((m) => ({ id: m.id, object: "model", created: Math.floor((Date.parse(m.added_at ?? "") || 0) / 1000), owned_by: "rbee" }));
+}
+
+/** Each model of every online hive once (the earliest added), sorted by id; for every API room. */
+export async function listModelRecords(hives: HiveDirectory, signal?: AbortSignal): Promise<HiveModel[]> {
   const online = hives.list().filter((h) => h.state === "online");
   const lookup = AbortSignal.any([AbortSignal.timeout(LIST_TIMEOUT_MS), ...(signal ? [signal] : [])]);
   const lists = await Promise.all(
@@ -25,19 +34,18 @@ export async function listModels(hives: HiveDirectory, signal?: AbortSignal): Pr
       const op = { operation: "model_list" as const, hive_id: h.id };
       try {
         // The directory's executors want a job; this read-only lookup gets one no registry lists.
-        return (await hives.run(h.id, op, { signal: lookup, job: new Job(`models-${h.id}`, op, `models-${h.id}`, 1) })) as { id: string; added_at?: string }[];
+        return (await hives.run(h.id, op, { signal: lookup, job: new Job(`models-${h.id}`, op, `models-${h.id}`, 1) })) as HiveModel[];
       } catch (err) {
         narrate("model_list_failed", `GET /v1/models: hive ${h.id} did not list its models: ${(err as Error).message}`, { level: "warn" });
         return [];
       }
     }),
   );
-  const byId = new Map<string, OpenAiModel>();
+  const byId = new Map<string, HiveModel>();
+  const addedAt = (m: HiveModel) => Date.parse(m.added_at ?? "") || Infinity;
   for (const m of lists.flat()) {
-    const created = Math.floor((Date.parse(m.added_at ?? "") || 0) / 1000);
     const known = byId.get(m.id);
-    if (!known) byId.set(m.id, { id: m.id, object: "model", created, owned_by: "rbee" });
-    else if (created && (!known.created || created < known.created)) known.created = created;
+    if (!known || addedAt(m) < addedAt(known)) byId.set(m.id, m);
   }
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
 }

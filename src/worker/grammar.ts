@@ -1,0 +1,82 @@
+import type { Llama, LlamaGrammar, LlamaModel, LlamaContextSequence } from "node-llama-cpp";
+import { RbeeError } from "../protocol/errors.ts";
+import type { Constraints } from "../protocol/constraints.ts";
+import { loadEngine } from "./engine.ts";
+
+/** Grammars parsed lately, by their source: agents send the same schema on every turn. */
+const cache = new Map<string, Promise<LlamaGrammar>>();
+const CACHE_SIZE = 32;
+
+/**
+ * The grammar a request's `format` or `grammar` asks for, or undefined. A schema or GBNF text
+ * llama.cpp cannot use is the client's error (400 naming the field), found before a slot is taken.
+ */
+export async function grammarFor(llama: Llama, c: Constraints): Promise<LlamaGrammar | undefined> {
+  if (c.format === undefined && c.grammar === undefined) return undefined;
+  const key = JSON.stringify([c.format ?? null, c.grammar ?? null]);
+  let grammar = cache.get(key);
+  if (!grammar) {
+    grammar = build(llama, c);
+    cache.set(key, grammar);
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    grammar.catch(() => cache.delete(key));
+  }
+  return grammar;
+}
+
+async function build(llama: Llama, c: Constraints): Promise<LlamaGrammar> {
+  if (c.grammar !== undefined) {
+    try {
+      return await llama.createGrammar({ grammar: c.grammar });
+    } catch (err) {
+      throw new RbeeError("INVALID_GRAMMAR", `grammar: llama.cpp cannot parse it: ${(err as Error).message}`, "Send GBNF text with a `root` rule.");
+    }
+  }
+  if (c.format === "json") return llama.getGrammarFor("json");
+  try {
+    // node-llama-cpp reads the schema keywords it knows (type, properties, required, enum, const,
+    // oneOf, items, $defs/$ref, min/maxLength …); "$schema" and the like are left aside.
+    return await llama.createGrammarForJsonSchema(anyOfAsOneOf(c.format) as never);
+  } catch (err) {
+    throw new RbeeError("INVALID_JSON_SCHEMA", `format: this JSON schema cannot become a grammar: ${(err as Error).message}`, "Use object, array, string, number, integer, boolean, enum, const, oneOf and $ref.");
+  }
+}
+
+export type GrammarState = InstanceType<Awaited<ReturnType<typeof loadEngine>>["LlamaGrammarEvaluationState"]>;
+
+/** A fresh evaluation state of `grammar`: one per generation, it tracks where the output stands. */
+export async function grammarState(model: LlamaModel, grammar: LlamaGrammar): Promise<GrammarState> {
+  const { LlamaGrammarEvaluationState } = await loadEngine();
+  return new LlamaGrammarEvaluationState({ model, grammar });
+}
+
+type SamplerConfigResolver = (options: Record<string, unknown>) => unknown;
+
+/**
+ * Lets a sequence sample under a grammar through `controlledEvaluate`. node-llama-cpp 3.22's
+ * `controlledEvaluate` takes no grammar in its per-token options (its own `evaluate` does), but
+ * both build their sampler through the sequence's `_resolveSamplerConfig`: wrapping that one
+ * method adds the sequence's current grammar state, and llama.cpp then masks the tokens the
+ * grammar forbids and advances the state with the token it picks.
+ */
+export function allowGrammar(sequence: LlamaContextSequence, current: () => GrammarState | undefined): void {
+  const target = sequence as unknown as { _resolveSamplerConfig?: SamplerConfigResolver };
+  const resolve = target._resolveSamplerConfig;
+  if (typeof resolve !== "function") throw new Error("this node-llama-cpp has no sequence sampler resolver: grammars cannot apply");
+  target._resolveSamplerConfig = function (options) {
+    const state = current();
+    return resolve.call(this, state ? { ...options, grammarEvaluationState: state } : options);
+  };
+}
+
+/**
+ * node-llama-cpp knows `oneOf` but not `anyOf`, which pydantic and zod write for optional and
+ * union fields; for a grammar the two mean the same (some branch matches).
+ */
+function anyOfAsOneOf(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(anyOfAsOneOf);
+  if (!schema || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k === "anyOf" ? "oneOf" : k] = anyOfAsOneOf(v);
+  return out;
+}
