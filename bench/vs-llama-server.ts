@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
 import { readSse } from "../src/keeper/sse-reader.ts";
 import { writeDemoModel } from "../src/model/gguf-writer.ts";
-import { ensureLlamaServer } from "./llama-server.ts";
+import { ensureLlamaServer, llamaServerEnv } from "./llama-server.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -80,7 +80,7 @@ let nextPort = 38_000 + Math.floor(Math.random() * 2_000);
 
 async function llamaServer(bin: string, model: string, threads: number, parallel: number) {
   const port = nextPort++;
-  const proc = Bun.spawn([bin, "-m", model, "-t", String(threads), "-tb", String(threads), "--parallel", String(parallel), "-c", String(CTX * parallel), "--port", String(port), "--host", "127.0.0.1", "--no-webui"], { stdout: "ignore", stderr: "ignore" });
+  const proc = Bun.spawn([bin, "-m", model, "-t", String(threads), "-tb", String(threads), "--parallel", String(parallel), "-c", String(CTX * parallel), "--port", String(port), "--host", "127.0.0.1", "--no-webui"], { env: { ...process.env, ...llamaServerEnv(bin) }, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(`${url}/health`);
@@ -104,7 +104,9 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
   if (spawn) {
     const w = run(["worker", "spawn", "--model", id, "--slots", String(slots), "--json"]);
     if (w.exitCode !== 0) throw new Error(`worker spawn: ${w.stderr}`);
-    workerPid = (JSON.parse(w.stdout.toString().trim().split("\n").at(-1)!) as { result?: { pid: number } }).result?.pid ?? 0;
+    const lines = w.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { kind?: string; result?: { pid: number } });
+    workerPid = lines.find((l) => l.kind === "result")?.result?.pid ?? 0;
+    if (!workerPid) throw new Error(`worker spawn: no pid in ${w.stdout}`);
   }
   return { url, id, pid: proc.pid, workerPid: () => workerPid, home, stop: async () => { proc.kill(); await proc.exited; rmSync(home, { recursive: true, force: true }); } };
 }

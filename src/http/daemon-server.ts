@@ -129,6 +129,8 @@ function listen(opts: DaemonOptions, app: Hono): ReturnType<typeof Bun.serve> {
       hostname: opts.bind,
       // SSE streams are long and may be quiet; streams send their own pings.
       idleTimeout: 0,
+      // Model uploads are gigabytes (Bun's default cap is 128 MiB); every other route has its own 1 MiB limit.
+      maxRequestBodySize: 2 ** 40,
       fetch: app.fetch,
     });
   } catch (err) {
