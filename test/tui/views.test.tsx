@@ -105,7 +105,7 @@ describe("dashboard views on fixed data (80×24)", () => {
     expectFits(wide, { columns: 120, rows: 30 });
     app.rerender(<App store={store} size={{ columns: 50, rows: 20 }} now={NOW} initialUi={show("workers")} />);
     // Ink may draw the narrow table a frame before the pane under it: wait for the settled frame.
-    await waitFor(() => !plain(app.lastFrame()).includes("RESTARTS") && plain(app.lastFrame()).includes("infer infer000"), 2_000, "the narrow frame");
+    await waitFor(() => !plain(app.lastFrame()).includes("RESTARTS") && plain(app.lastFrame()).includes("infer infer000"), 10_000, "the narrow frame");
     const narrow = plain(app.lastFrame());
     expect(narrow).toMatch(/WORKER\s+MODEL\s+STATE/);
     expectFits(narrow, { columns: 50, rows: 20 });
