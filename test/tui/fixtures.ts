@@ -50,6 +50,9 @@ export function fixedStore(): DashboardStore {
   applyEvent(download, { kind: "narration", ts: NOW, level: "info", actor: "hive", action: "download", human: "downloading tinyllama", progress: { current: 295_000_000, total: 590_000_000, unit: "bytes" } }, 1);
   const done = store.pane("job-done0000000003", "worker_spawn");
   endPane(done, { state: "completed" });
+  // Opened "at once": the clock must not order them (a millisecond tick between two panes
+  // would make the later one the newest, and change which pane a narrow screen shows).
+  for (const pane of [infer, download, done]) pane.openedAt = NOW;
   store.flush();
   return store;
 }
