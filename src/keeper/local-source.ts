@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { basename, isAbsolute, resolve } from "node:path";
+import { expandHome } from "../model/model-folders.ts";
 import { checkUploadName } from "../model/model-upload.ts";
 import { RbeeError } from "../protocol/errors.ts";
 
@@ -25,5 +25,3 @@ export async function resolveSourceArg(source: string, upload: (path: string, na
   await upload(path, name);
   return name;
 }
-
-const expandHome = (p: string) => (p === "~" ? homedir() : p.startsWith("~/") ? join(homedir(), p.slice(2)) : p);

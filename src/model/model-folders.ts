@@ -25,7 +25,8 @@ export function allowedModelFolders(env: NodeJS.ProcessEnv = process.env): strin
   return [importDir(env), ...(configured ?? []).map((f) => expandHome(f)).filter((f) => isAbsolute(f))];
 }
 
-const expandHome = (p: string) => (p === "~" ? homedir() : p.startsWith("~/") ? join(homedir(), p.slice(2)) : p);
+/** `~` and `~/…` as a shell would expand them. */
+export const expandHome = (p: string) => (p === "~" ? homedir() : p.startsWith("~/") ? join(homedir(), p.slice(2)) : p);
 
 function notAllowed(folders: string[]): RbeeError {
   return new RbeeError(

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { describeZodError, readJson } from "../http/errors.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import { hiveOfBearer, hiveToken } from "../security/api-token.ts";
+import { boundHiveTokens, hiveOfBearer } from "../security/api-token.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 
 const Heartbeat = z.object({
@@ -58,11 +58,13 @@ export function hiveRoutes(hives: HiveDirectory, opts: HiveRouteOptions): { rout
  * own master token is not a hive's: the queen would have no token to call that hive with).
  */
 function checkSpeaksFor(hiveId: string, authorization: string | undefined, authenticated: boolean): void {
-  const owner = hiveOfBearer(authorization);
+  // One read of the bound tokens answers both questions: whose token this is, and whether the hive has one.
+  const bound = boundHiveTokens();
+  const owner = hiveOfBearer(authorization, bound);
   if (owner !== undefined && owner !== hiveId) {
     throw new RbeeError("HIVE_TOKEN_MISMATCH", `this token belongs to hive ${owner}; it cannot speak for hive ${hiveId}`, "Each hive sends heartbeats for itself only, with the token it was installed with.", 403);
   }
-  if (owner === undefined && (authenticated || hiveToken(hiveId) !== undefined)) {
+  if (owner === undefined && (authenticated || bound.some((b) => b.hiveId === hiveId))) {
     throw new RbeeError("HIVE_TOKEN_REQUIRED", `heartbeats for hive ${hiveId} must carry the token bound to that hive`, `Install the hive with \`rbee hive install --host ${hiveId}\`, or bind a token to it with \`rbee hive token ${hiveId}\` and start it with RBEE_API_TOKEN set to that token.`, 403);
   }
 }

@@ -72,13 +72,13 @@ export function boundHiveTokens(): { hiveId: string; token: string }[] {
 /** Every hive token provisioned from here (hives may use theirs to send heartbeats). */
 export const allHiveTokens = (): string[] => boundHiveTokens().map((b) => b.token);
 
-/** The hive whose token a request carries (timing-safe), if any. */
-export function hiveOfBearer(header: string | null | undefined): string | undefined {
+/** The hive whose token a request carries (timing-safe), if any, among `bound` (read once by the caller). */
+export function hiveOfBearer(header: string | null | undefined, bound = boundHiveTokens()): string | undefined {
   const presented = header?.match(/^Bearer\s+(.+)$/i)?.[1].trim();
   if (!presented) return undefined;
   const a = createHash("sha256").update(presented).digest();
   let found: string | undefined;
-  for (const { hiveId, token } of boundHiveTokens()) {
+  for (const { hiveId, token } of bound) {
     if (timingSafeEqual(a, createHash("sha256").update(token).digest())) found = hiveId;
   }
   return found;
