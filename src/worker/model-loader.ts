@@ -108,7 +108,7 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
       contextSize: opts.contextSize ?? Math.min(model.trainContextSize, 4096),
       threads,
     });
-    const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
+    const chatWrapper = chatWrapperFor(model, resolveChatWrapper) ?? new GeneralChatWrapper();
     const offload = await describeLoad(llama, model, backend, vramBefore, context.contextSize, opts.slots);
     return {
       llama, model, context, chatWrapper, threads, offload,
@@ -122,6 +122,17 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     await model.dispose().catch(() => {});
     throw new RbeeError("CONTEXT_FAILED", `Could not create a context for ${opts.modelPath}: ${err instanceof Error ? err.message : String(err)}`, "Try fewer slots or a smaller context size.", 500);
   }
+}
+
+/**
+ * The model's own chat template when it has one, as llama-server renders it. node-llama-cpp's
+ * "auto" would also try to match that template against each of its specialized wrappers, which
+ * took 3.7–5 s per load here: most of a cold start. Without a template, "auto" picks by
+ * architecture and file name, which is quick.
+ */
+function chatWrapperFor(model: LlamaModel, resolve: typeof import("node-llama-cpp").resolveChatWrapper): ChatWrapper | null {
+  const template = model.fileInfo.metadata?.tokenizer?.chat_template;
+  return resolve(model, typeof template === "string" && template.trim() ? { type: "jinjaTemplate" } : {});
 }
 
 /**
