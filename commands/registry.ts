@@ -36,6 +36,7 @@ import { WorkerGetCommand } from "./worker/get.ts";
 import { WorkerListCommand } from "./worker/list.ts";
 import { WorkerServeCommand } from "./worker/serve.ts";
 import { WorkerSpawnCommand } from "./worker/spawn.ts";
+import { WorkerStandbyCommand } from "./worker/standby.ts";
 import { WorkerStopCommand } from "./worker/stop.ts";
 
 /** Every command rbee offers: one class per file under commands/<namespace>/<verb>.ts. */
@@ -59,6 +60,7 @@ export const commands: CommandClass[] = [
   WorkerGetCommand,
   WorkerStopCommand,
   WorkerServeCommand,
+  WorkerStandbyCommand,
   EngineListCommand,
   EngineInstallCommand,
   EngineRemoveCommand,

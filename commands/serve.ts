@@ -43,6 +43,10 @@ export class ServeCommand extends RbeeCommand {
   corsOrigins = Option.Array("--cors-origin", { description: "queen: a browser origin allowed to call its APIs (repeatable; \"*\" for any; default RBEE_CORS_ORIGINS or cors_origins in config.json, else none)" });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
+  standbyWorker = Option.Boolean("--standby-worker", true, {
+    description: "keep one CPU worker process ready with its engine started, so the first request for a model starts ~1 s sooner (an idle process of ~100 MiB; --no-standby-worker or RBEE_STANDBY_WORKER=0 turns it off)",
+  });
+
   async run(): Promise<number> {
     if (this.role !== "queen" && this.role !== "hive") throw new UsageError(`--role must be queen or hive, not ${this.role}`);
     setNarrationActor(this.role);
@@ -63,10 +67,11 @@ export class ServeCommand extends RbeeCommand {
     // Loaded on use: the daemons' code stays out of the keeper commands' start-up.
     const { startHiveDaemon } = await import("../src/hive/start-hive.ts");
     const { startQueen } = await import("../src/queen/start-queen.ts");
+    const standbyWorker = this.standbyWorker && process.env.RBEE_STANDBY_WORKER !== "0";
     const daemon =
       this.role === "hive"
-        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, corsOrigins: this.corsOrigins, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
+        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts, standbyWorker })
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, corsOrigins: this.corsOrigins, standbyWorker, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

@@ -16,6 +16,8 @@ export interface HiveOptions {
   restartPolicy?: RestartPolicy;
   /** Stall timeouts; unset ones come from the environment / config.json (stallTimeouts()). */
   timeouts?: Partial<StallTimeouts>;
+  /** Keep a CPU worker process ready with its engine started (the daemons do; see StandbyWorker). */
+  standbyWorker?: boolean;
 }
 
 export interface Hive {
@@ -32,6 +34,7 @@ export interface Hive {
 export function createHive(opts: HiveOptions): Hive {
   const timeouts = { ...stallTimeouts(), ...opts.timeouts };
   const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs);
+  if (opts.standbyWorker) pool.keepStandby();
   const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path), stallMs: timeouts.downloadStallMs });
   const routes = new Hono()
     .get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }))

@@ -18,6 +18,7 @@ export interface HiveDaemonOptions {
   advertiseUrl?: string;
   restartPolicy?: RestartPolicy;
   timeouts?: Partial<StallTimeouts>;
+  standbyWorker?: boolean;
 }
 
 export interface RunningHive extends RunningDaemon {
@@ -27,7 +28,7 @@ export interface RunningHive extends RunningDaemon {
 /** A hive on its own (`rbee serve --role hive`): what remote machines run. */
 export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   const registry = new JobRegistry();
-  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts });
+  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, standbyWorker: opts.standbyWorker });
   let stopBeats = () => {};
   let stopped = false;
   const daemon = startDaemon({

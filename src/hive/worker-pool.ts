@@ -3,6 +3,7 @@ import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { RestartMode, RestartPolicy } from "./restart-policy.ts";
 import { WorkerProcess, type WorkerInfo } from "./worker-process.ts";
+import { StandbyWorker } from "./standby-worker.ts";
 
 export interface SpawnRequest {
   modelId: string;
@@ -19,6 +20,9 @@ export interface SpawnRequest {
 /** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */
 export class WorkerPool {
   private readonly workers = new Map<string, WorkerProcess>();
+  /** Kept only when the hive asks for it (`keepStandby`): daemons do, in-process tests need not. */
+  private readonly standby = new StandbyWorker();
+  private standbyWanted = false;
 
   constructor(
     readonly hiveId: string,
@@ -27,15 +31,24 @@ export class WorkerPool {
     readonly stallMs = 30_000,
   ) {}
 
+  /** Keeps a CPU worker process with its engine started, for the next spawn (see StandbyWorker). */
+  keepStandby(): void {
+    this.standbyWanted = true;
+    this.standby.fill();
+  }
+
   async spawn(req: SpawnRequest): Promise<WorkerProcess> {
     const workerId = `wrk-${randomBytes(3).toString("hex")}`;
-    const worker = new WorkerProcess({ workerId, hiveId: this.hiveId, ...req }, this.policy);
+    const worker = new WorkerProcess({ workerId, hiveId: this.hiveId, ...req }, this.policy, this.standbyWanted ? this.standby : undefined);
     this.workers.set(workerId, worker);
     try {
       await worker.start();
     } catch (err) {
       this.workers.delete(workerId);
       throw err;
+    } finally {
+      // The next standby starts once this worker is up, not while it loads.
+      if (this.standbyWanted) this.standby.fill();
     }
     return worker;
   }
@@ -79,6 +92,7 @@ export class WorkerPool {
   }
 
   async stopAll(): Promise<void> {
+    this.standby.stop();
     if (this.workers.size) narrate("workers_stopping", `stopping ${this.workers.size} worker(s)`);
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();

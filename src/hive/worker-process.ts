@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { execa, type ResultPromise } from "execa";
@@ -9,6 +10,7 @@ import { RestartTracker, shouldRestart, type RestartMode, type RestartPolicy } f
 import { workerEnv } from "./worker-env.ts";
 import { deviceEnv, parseDevice } from "../engine/backends.ts";
 import { describeOffload, offloadOf, type Offload } from "../engine/offload.ts";
+import type { StandbyWorker } from "./standby-worker.ts";
 
 export type WorkerState = "starting" | "loading" | "ready" | "restarting" | "failed" | "stopped";
 
@@ -76,6 +78,8 @@ export class WorkerProcess {
   constructor(
     readonly spec: WorkerSpec,
     policy?: RestartPolicy,
+    /** A CPU worker takes the hive's standby process (engine already started) when one is ready. */
+    private readonly standby?: StandbyWorker,
   ) {
     this.tracker = new RestartTracker(policy);
   }
@@ -92,32 +96,34 @@ export class WorkerProcess {
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
     // extendEnv: false, or execa would add back what workerEnv withholds.
-    const child = execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: { ...workerEnv(this.token), ...deviceEnv(parseDevice(device)) }, extendEnv: false });
+    const warm = parseDevice(device).backend === "cpu" ? this.standby?.take(args.slice(2), this.token) : undefined;
+    const child = warm ?? execa(selfCommand()[0], [...selfCommand().slice(1), ...args], { stdin: "ignore", buffer: false, reject: false, cleanup: true, env: { ...workerEnv(this.token), ...deviceEnv(parseDevice(device)) }, extendEnv: false });
     this.child = child;
     this.exited = false;
     this.hung = false;
     this.pid = child.pid;
     this.startedAt = Date.now();
     audit(this.tracker.count ? "worker_restart" : "worker_spawn", { worker_id: workerId, model: modelId, device, pid: child.pid });
-    narrate("worker_spawn", `spawned worker ${workerId} (pid ${child.pid}) for ${modelId} on ${device}`, { worker_id: workerId, pid: child.pid });
+    narrate("worker_spawn", `${warm ? "took the standby worker" : "spawned worker"} ${workerId} (pid ${child.pid}) for ${modelId} on ${device}${warm ? " (engine already started)" : ""}`, { worker_id: workerId, pid: child.pid, standby: Boolean(warm) });
     this.state = "loading";
     narrate("worker_loading", `worker ${workerId} is loading ${modelId}`, { worker_id: workerId });
 
     const ready = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
     child.stdout?.setEncoding("utf8");
     let pending = "";
-    child.stdout?.on("data", (chunk: string) => {
+    // Bound here: a standby's pipes were opened outside this job, and its lines belong to the job that took it.
+    child.stdout?.on("data", AsyncResource.bind((chunk: string) => {
       pending += chunk;
       let nl: number;
       while ((nl = pending.indexOf("\n")) >= 0) {
         this.onStdoutLine(pending.slice(0, nl));
         pending = pending.slice(nl + 1);
       }
-    });
+    }));
     child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (chunk: string) => {
+    child.stderr?.on("data", AsyncResource.bind((chunk: string) => {
       for (const line of chunk.split("\n")) if (line.trim()) narrate("worker_output", line.trim(), { level: "debug", worker_id: workerId });
-    });
+    }));
     void child.then((result) => this.onExit(child, result.exitCode, result.signal));
 
     const timer = setTimeout(() => this.settleReady(new RbeeError("WORKER_LOAD_TIMEOUT", `worker ${workerId} did not load ${modelId} within ${LOAD_TIMEOUT_MS / 1000} s`)), LOAD_TIMEOUT_MS);

@@ -35,6 +35,8 @@ export interface QueenOptions {
   pruneHivesAfterMs?: number;
   /** Browser origins allowed (CORS); default RBEE_CORS_ORIGINS, else `cors_origins` in config.json, else none. */
   corsOrigins?: string[];
+  /** The embedded hive keeps a standby CPU worker (see StandbyWorker). */
+  standbyWorker?: boolean;
 }
 
 export interface RunningQueen extends RunningDaemon {
@@ -52,7 +54,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const startedAt = Date.now();
   const registry = new JobRegistry(opts.limits);
   const hives = new HiveDirectory(new HivePins());
-  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy, timeouts: opts.timeouts });
+  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, standbyWorker: opts.standbyWorker });
   let localDevices: string[] | undefined;
   if (localHive) {
     void detectCapabilities().then((caps) => (localDevices = caps.devices.map((d) => d.id)));

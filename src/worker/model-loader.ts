@@ -56,6 +56,15 @@ function sharedLlama(backend: Backend): Promise<Llama> {
 }
 
 /**
+ * Starts the engine ahead of any model (a standby worker): importing node-llama-cpp, unpacking
+ * the engine and node-llama-cpp's own test of its binary are most of a cold start.
+ */
+export async function warmEngine(backend: Backend): Promise<void> {
+  await loadEngine();
+  await sharedLlama(backend);
+}
+
+/**
  * The useful part of llama.cpp's log for a failed load: its specific complaints, without the
  * generic "failed to load model" lines that follow every failure, each said once.
  */
