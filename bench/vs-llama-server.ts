@@ -101,6 +101,8 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
   if (dl.exitCode !== 0) throw new Error(`model download: ${dl.stderr}`);
   const id = "bench";
   let workerPid = 0;
+  // A hive keeps a standby worker (engine started) for on-demand spawns: measure with it ready.
+  for (let i = 0; i < 600 && ((await (await fetch(`${url}/v1/info`)).json()) as { standby_worker?: string }).standby_worker === "starting"; i++) await Bun.sleep(100);
   if (spawn) {
     const w = run(["worker", "spawn", "--model", id, "--slots", String(slots), "--json"]);
     if (w.exitCode !== 0) throw new Error(`worker spawn: ${w.stderr}`);

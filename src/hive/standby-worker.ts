@@ -20,6 +20,11 @@ export class StandbyWorker {
   private stopped = false;
   private drain?: (chunk: string) => void;
 
+  /** What /v1/info reports: whether the next CPU spawn finds its engine already started. */
+  get state(): "ready" | "starting" | "none" {
+    return this.ready ? "ready" : this.child ? "starting" : "none";
+  }
+
   /** Starts one standby if none is there (and the hive is not stopping). */
   fill(): void {
     if (this.child || this.stopped || this.failures >= MAX_FAILURES) return;

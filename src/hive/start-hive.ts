@@ -36,7 +36,7 @@ export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
     port: opts.port,
     bind: opts.bind,
     routes: [jobRoutes(registry, hive.executor), hive.routes],
-    info: () => ({ hive_id: opts.hiveId, workers: hive.pool.list().length }),
+    info: () => ({ hive_id: opts.hiveId, workers: hive.pool.list().length, standby_worker: hive.pool.standbyState }),
     onShutdown: async () => {
       narrate("shutdown", `hive ${opts.hiveId} shutting down`);
       stopped = true;

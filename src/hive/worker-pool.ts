@@ -31,6 +31,11 @@ export class WorkerPool {
     readonly stallMs = 30_000,
   ) {}
 
+  /** The standby worker's state, "off" when the hive keeps none. */
+  get standbyState(): string {
+    return this.standbyWanted ? this.standby.state : "off";
+  }
+
   /** Keeps a CPU worker process with its engine started, for the next spawn (see StandbyWorker). */
   keepStandby(): void {
     this.standbyWanted = true;

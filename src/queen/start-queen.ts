@@ -93,7 +93,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
         ...(localHive ? [localHive.routes] : []),
       ],
       // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
-      info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId } : {}) }),
+      info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId, standby_worker: localHive.pool.standbyState } : {}) }),
       // A hive installed from here knows only its own token; it may use it to send heartbeats.
       extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
       onShutdown: async () => {

@@ -34,6 +34,7 @@ describe("the standby worker: a CPU worker process with its engine already start
     const { daemon, env } = await serve();
     await daemon.waitFor(/standby_ready: a standby worker \(pid \d+\)/, 60_000);
     const [first] = pidsOf(daemon.output(), /standby_ready: a standby worker \(pid (\d+)\)/g);
+    expect(((await (await fetch(`${daemon.url}/v1/info`)).json()) as { standby_worker: string }).standby_worker).toBe("ready");
 
     // When the first request for the model comes
     const infer = await runRbee(["infer", "--model", "demo-tiny", "--max-tokens", "4", "Once upon"], env, 60_000);
@@ -59,5 +60,6 @@ describe("the standby worker: a CPU worker process with its engine already start
     expect(infer.code).toBe(0);
     expect(infer.stderr).toMatch(/spawned worker wrk-\w+/);
     expect(daemon.output()).not.toMatch(/standby/);
+    expect(((await (await fetch(`${daemon.url}/v1/info`)).json()) as { standby_worker: string }).standby_worker).toBe("off");
   }, 120_000);
 });
