@@ -7,6 +7,7 @@ import { audit } from "../security/audit-log.ts";
 import { parseDevice } from "./backends.ts";
 import { engineInstalled, listDevices, type Device } from "./devices.ts";
 import { installEngine, removeEngine } from "./engine-install.ts";
+import { withUploads } from "./engine-upload.ts";
 import { listEngines } from "./engine-list.ts";
 import { estimateModelMemory, type MemoryEstimate } from "./memory-estimate.ts";
 import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
@@ -26,7 +27,8 @@ export function engineHandlers(hiveId: string): HandlerTable {
     },
     engine_install: async (op, { signal }) => {
       if (op.from?.some((f) => !isAbsolute(f))) throw new RbeeError("INVALID_PATH", "--from paths must be absolute paths on the hive's machine", "The CLI makes them absolute; over the API give absolute paths.");
-      const packages = await installEngine({ backend: op.backend, from: op.from, registry: op.registry, signal });
+      const install = (from?: string[]) => installEngine({ backend: op.backend, from, registry: op.registry, signal });
+      const packages = op.uploaded ? await withUploads(op.uploaded, install) : await install(op.from);
       audit("engine_install", { hive_id: hiveId, backend: op.backend, packages: packages.map((p) => `${p.name}@${p.version}`) });
       return { hive_id: hiveId, backend: op.backend, packages };
     },

@@ -56,7 +56,19 @@ export const Operation = z.discriminatedUnion("operation", [
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
-  z.object({ operation: z.literal("engine_install"), hive_id: hiveId, backend: gpuBackend, from: z.array(z.string().min(1).max(4096)).min(1).max(4).optional(), registry: z.string().url().optional() }).strict(),
+  z
+    .object({
+      operation: z.literal("engine_install"),
+      hive_id: hiveId,
+      backend: gpuBackend,
+      /** Tarballs already on the hive's machine (absolute paths there). */
+      from: z.array(z.string().min(1).max(4096)).min(1).max(4).optional(),
+      /** Tarballs the keeper uploaded to the hive first (names from the engine upload route). */
+      uploaded: z.array(z.string().min(1).max(255)).min(1).max(4).optional(),
+      registry: z.string().url().optional(),
+    })
+    .strict()
+    .refine((o) => [o.from, o.uploaded, o.registry].filter((x) => x !== undefined).length <= 1, "give at most one of from, uploaded or registry"),
   z.object({ operation: z.literal("engine_remove"), hive_id: hiveId, backend: gpuBackend }).strict(),
   z.object({ operation: z.literal("device_list"), hive_id: id.optional() }).strict(),
   // What a model needs on one hive and the devices there now: the queen's placement across hives asks each.
