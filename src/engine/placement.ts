@@ -77,12 +77,12 @@ export function placeWorker(requested: string, need: MemoryEstimate, devices: De
     if (device.backend === "cpu") {
       if (gpuLayers !== undefined && gpuLayers !== 0 && gpuLayers !== "auto") throw new RbeeError("INVALID_GPU_LAYERS", "--gpu-layers applies to GPU devices; cpu:0 holds every layer", "Drop --gpu-layers or name a GPU device.");
       if (need.total_bytes > free(ram)) throw noFit(need, [{ hiveId, devices }]);
-      return { device: requested, gpuLayers: 0, whole: true, reason: `${requested} as asked (needs ${gib(need.total_bytes)}, ${gib(free(ram))} RAM free)` };
+      return { device: requested, gpuLayers: 0, whole: true, reason: `${requested} as named (needs ${gib(need.total_bytes)}, ${gib(free(ram))} RAM free)` };
     }
     const whole = need.total_bytes <= free(device);
     if (!whole && need.total_bytes > free(device) + free(ram)) throw noFit(need, [{ hiveId, devices }]);
     const how = whole ? "the whole model fits" : "part of the model fits, the rest stays in RAM";
-    return { device: requested, gpuLayers: gpuLayers ?? "auto", whole, reason: `${requested} as asked: ${how} (needs ${gib(need.total_bytes)}, ${gib(free(device))} free)` };
+    return { device: requested, gpuLayers: gpuLayers ?? "auto", whole, reason: `${requested} as named: ${how} (needs ${gib(need.total_bytes)}, ${gib(free(device))} free)` };
   }
   const gpus = devices.filter((d) => d.backend !== "cpu" && !d.software && d.engine !== "missing" && d.memory_free_bytes !== undefined).sort((a, b) => free(b) - free(a));
   const skipped = devices.filter((d) => d.software).map((d) => d.id);
