@@ -5,6 +5,7 @@ import { Operation } from "../src/protocol/operations.ts";
 import type { KeyBinding, KeyContext, ViewName } from "./keys.ts";
 import type { DashboardState, DashboardStore, ModelRow } from "./store.ts";
 import type { Field, FormKind, Modal, UiEvent, UiState } from "./ui-state.ts";
+import type { DeviceRow } from "./views/devices.ts";
 import type { HiveRow } from "./views/hives.ts";
 import { selectedIndex, viewData, VIEWS, type ViewData } from "./views/index.ts";
 
@@ -103,6 +104,7 @@ function contextHive(view: ViewName, row: unknown): string | undefined {
   if (view === "hives") return (row as HiveRow).id;
   if (view === "workers") return (row as WorkerInfo).hive_id;
   if (view === "models") return (row as ModelRow).hive_id;
+  if (view === "devices") return (row as DeviceRow).hive_id;
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import { Box, useApp, useInput, useStdin, type Key } from "ink";
+import { useEffect } from "react";
 import { keyContext, runAction, selection } from "./actions.ts";
 import { Header } from "./components/header.tsx";
 import { HintBar, hintItems } from "./components/hint-bar.tsx";
@@ -56,6 +57,9 @@ export function App({ store, size: forcedSize, now: fixedNow, initialUi }: AppPr
   };
   // Without raw mode (stdin not a TTY) useInput would throw: the dashboard then only shows.
   useInput(onKey, { isActive: isRawModeSupported === true });
+
+  // Devices are read only while their view is shown: listing them probes Vulkan engines.
+  useEffect(() => store.watchDevices(ui.view === "devices"), [store, ui.view]);
 
   const ctx = keyContext(ui, state);
   const { data, index } = selection(ui, state);

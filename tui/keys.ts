@@ -42,7 +42,7 @@ export interface KeyBinding {
 }
 
 export const KEYS: readonly KeyBinding[] = [
-  { key: "1-4", inputs: ["1", "2", "3", "4"], label: "views", action: "view", when: "browse" },
+  { key: "1-5", inputs: ["1", "2", "3", "4", "5"], label: "views", action: "view", when: "browse" },
   { key: "tab", inputs: ["tab"], label: "next view", action: "next-view", when: "browse" },
   { key: "↑/k", inputs: ["up", "k"], label: "up", action: "up", when: "browse" },
   { key: "↓/j", inputs: ["down", "j"], label: "down", action: "down", when: "browse" },
@@ -78,7 +78,7 @@ export const WHEN_TEXT: Record<When, string> = {
 };
 
 export type Mode = "browse" | "confirm" | "form" | "overlay";
-export type ViewName = "hives" | "workers" | "models" | "jobs";
+export type ViewName = "hives" | "workers" | "models" | "jobs" | "devices";
 
 /** What the keys are judged against: the mode, the view and the selected row. */
 export interface KeyContext {

@@ -1,4 +1,5 @@
 import { DaemonClient, type JobOutcome } from "../src/keeper/daemon-client.ts";
+import type { Device } from "../src/engine/devices.ts";
 import type { HiveEntry } from "../src/queen/hive-directory.ts";
 import type { WorkerInfo } from "../src/hive/worker-process.ts";
 import type { ModelRecord } from "../src/model/model-record.ts";
@@ -16,7 +17,7 @@ export interface QueenInfo {
 
 /**
  * What the dashboard needs from a queen. One seam: the lists are read through jobs today
- * (hive_list, worker_list, model_list); if the queen grows plain GET routes for them, only
+ * (hive_list, worker_list, model_list, device_list); if the queen grows plain GET routes for them, only
  * this file changes.
  */
 export interface QueenApi {
@@ -26,6 +27,8 @@ export interface QueenApi {
   hives(signal?: AbortSignal): Promise<HiveEntry[]>;
   workers(signal?: AbortSignal): Promise<WorkerInfo[]>;
   models(hiveId: string, signal?: AbortSignal): Promise<ModelRecord[]>;
+  /** Every online hive's devices, each row naming its hive. */
+  devices(signal?: AbortSignal): Promise<(Device & { hive_id: string })[]>;
   submit(op: Operation): Promise<string>;
   cancel(jobId: string): Promise<void>;
   stream(jobId: string, opts: { lastEventId: number; signal: AbortSignal; onEvent: (e: JobEvent, id: number) => void }): Promise<JobOutcome>;
@@ -50,6 +53,7 @@ export function queenApi(url: string, client = new DaemonClient(url)): QueenApi 
     hives: (signal) => query<HiveEntry[]>({ operation: "hive_list" }, signal),
     workers: (signal) => query<WorkerInfo[]>({ operation: "worker_list" }, signal),
     models: (hiveId, signal) => query<ModelRecord[]>({ operation: "model_list", hive_id: hiveId }, signal),
+    devices: (signal) => query<(Device & { hive_id: string })[]>({ operation: "device_list" }, signal),
     submit: async (op) => (await client.submit(op)).job_id,
     cancel: async (jobId) => void (await client.cancel(jobId)),
     stream: (jobId, opts) => client.stream(jobId, { lastEventId: opts.lastEventId, signal: opts.signal, onEvent: opts.onEvent }),

@@ -7,6 +7,7 @@ import { RbeeError } from "../src/protocol/errors.ts";
 import type { QueenApi } from "./queen-api.ts";
 import type { AuditStatus } from "../src/security/audit-log.ts";
 import { applyEvent, endPane, freezePane, newPane, type PaneState } from "./pane-log.ts";
+import type { DeviceRow } from "./views/devices.ts";
 
 export type Connection = "connecting" | "connected" | "disconnected";
 export type ModelRow = ModelRecord & { hive_id: string };
@@ -31,6 +32,8 @@ export interface DashboardState {
   hives: HiveEntry[];
   workers: WorkerInfo[];
   models: ModelRow[];
+  /** Read only while the devices view is shown (listing them probes Vulkan engines). */
+  devices: DeviceRow[];
   jobs: JobInfo[];
   /** Followed job streams, oldest first. */
   panes: PaneState[];
@@ -47,7 +50,7 @@ export function auditWarning(audit: AuditStatus | undefined): string | undefined
 }
 
 /** Operations that only read: polled every second, so hidden from the jobs view by default. */
-export const READ_OPERATIONS = new Set(["status", "hive_list", "worker_list", "model_list", "model_get", "worker_get", "hive_status"]);
+export const READ_OPERATIONS = new Set(["status", "hive_list", "worker_list", "model_list", "model_get", "worker_get", "hive_status", "device_list"]);
 
 export interface StoreOptions {
   pollMs?: number;
@@ -59,6 +62,10 @@ export interface StoreOptions {
   lingerMs?: number;
   /** Publishing is coalesced to at most one snapshot per this many ms (tokens arrive fast). */
   publishMs?: number;
+  /** While the devices view is shown, devices are read every this many polls. */
+  deviceEvery?: number;
+  /** A device list may take a Vulkan probe per device on each hive: its own, longer limit. */
+  deviceTimeoutMs?: number;
 }
 
 /**
@@ -78,6 +85,9 @@ export class DashboardStore {
   private publishTimer?: ReturnType<typeof setTimeout>;
   private failures = 0;
   private modelCountdown = 0;
+  private deviceCountdown = 0;
+  private devicesWatched = false;
+  private devicesReading = false;
   private closed = false;
   private wake?: () => void;
   /** Aborts the poll in flight on stop(), so quitting never waits on a slow queen. */
@@ -88,8 +98,8 @@ export class DashboardStore {
     queenUrl = api?.url ?? "",
     opts: StoreOptions = {},
   ) {
-    this.opts = { pollMs: 1000, modelEvery: 3, maxBackoffMs: 5000, requestTimeoutMs: 4000, lingerMs: 60_000, publishMs: 33, ...opts };
-    this.state = { queenUrl, connection: "connecting", hives: [], workers: [], models: [], jobs: [], panes: [] };
+    this.opts = { pollMs: 1000, modelEvery: 3, maxBackoffMs: 5000, requestTimeoutMs: 4000, lingerMs: 60_000, publishMs: 33, deviceEvery: 3, deviceTimeoutMs: 30_000, ...opts };
+    this.state = { queenUrl, connection: "connecting", hives: [], workers: [], models: [], devices: [], jobs: [], panes: [] };
     this.snapshot = this.state;
   }
 
@@ -134,6 +144,31 @@ export class DashboardStore {
     this.wake?.();
     for (const c of this.streams.values()) c.abort();
     this.streams.clear();
+  }
+
+  /** The devices view is shown (read devices from the next poll on) or hidden (stop reading them). */
+  watchDevices(on: boolean): void {
+    const opened = on && !this.devicesWatched;
+    this.devicesWatched = on;
+    if (opened) {
+      this.deviceCountdown = 0;
+      if (this.running) this.readDevices();
+    }
+  }
+
+  /**
+   * Reads every hive's devices beside the poll, never inside it: a Vulkan probe per device
+   * can take seconds, and the other views must not wait for it. A failed read keeps the last list.
+   */
+  private readDevices(): void {
+    if (!this.devicesWatched || this.devicesReading || !this.api || this.deviceCountdown-- > 0) return;
+    this.deviceCountdown = this.opts.deviceEvery - 1;
+    this.devicesReading = true;
+    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.deviceTimeoutMs), this.stopped.signal]);
+    void this.api
+      .devices(signal)
+      .then((devices) => !this.closed && this.update({ devices }), () => {})
+      .finally(() => (this.devicesReading = false));
   }
 
   notify(text: string, level: Notice["level"] = "info"): void {
@@ -233,6 +268,7 @@ export class DashboardStore {
       for (const job of jobs) if (!isFinished(job.state) && !READ_OPERATIONS.has(job.operation)) this.follow(job.job_id, job.operation);
       this.prunePanes();
       this.update({ connection: "connected", version: info.version, auditWarning: auditWarning(info.audit), error: undefined, retryAt: undefined, jobs, hives, workers, models });
+      this.readDevices();
       const wake = this.wake;
       this.wake = undefined;
       wake?.();

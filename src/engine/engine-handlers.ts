@@ -5,10 +5,11 @@ import { formatBytes } from "../model/progress.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { audit } from "../security/audit-log.ts";
 import { parseDevice } from "./backends.ts";
-import { engineInstalled, listDevices } from "./devices.ts";
+import { engineInstalled, listDevices, type Device } from "./devices.ts";
 import { installEngine, removeEngine } from "./engine-install.ts";
+import { withUploads } from "./engine-upload.ts";
 import { listEngines } from "./engine-list.ts";
-import { estimateModelMemory } from "./memory-estimate.ts";
+import { estimateModelMemory, type MemoryEstimate } from "./memory-estimate.ts";
 import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
 
 /** The engine and device operations a hive runs itself. */
@@ -26,7 +27,8 @@ export function engineHandlers(hiveId: string): HandlerTable {
     },
     engine_install: async (op, { signal }) => {
       if (op.from?.some((f) => !isAbsolute(f))) throw new RbeeError("INVALID_PATH", "--from paths must be absolute paths on the hive's machine", "The CLI makes them absolute; over the API give absolute paths.");
-      const packages = await installEngine({ backend: op.backend, from: op.from, registry: op.registry, signal });
+      const install = (from?: string[]) => installEngine({ backend: op.backend, from, registry: op.registry, signal });
+      const packages = op.uploaded ? await withUploads(op.uploaded, install) : await install(op.from);
       audit("engine_install", { hive_id: hiveId, backend: op.backend, packages: packages.map((p) => `${p.name}@${p.version}`) });
       return { hive_id: hiveId, backend: op.backend, packages };
     },
@@ -38,16 +40,29 @@ export function engineHandlers(hiveId: string): HandlerTable {
   };
 }
 
+/** What a hive tells the queen's placement: what the model needs here, and the devices it has now. */
+export interface HiveFit {
+  need: MemoryEstimate;
+  devices: Device[];
+}
+
+/**
+ * The model's memory estimate and this machine's devices with their free memory, probing the
+ * Vulkan engine only when `device` may land there.
+ */
+export async function fitOnHive(modelPath: string, device: string, slots: number, contextSize?: number): Promise<HiveFit> {
+  const need = await estimateModelMemory(modelPath, { slots, ...(contextSize ? { contextSize } : {}) });
+  const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
+  return { need, devices: await listDevices({ engines: probeVulkan }) };
+}
+
 /**
  * Picks the device for a new worker on this hive and says why, before anything starts:
- * estimates the model's memory, lists the devices (probing the Vulkan engine only when it
- * may be used) and applies placeWorker's rules.
+ * estimates the model's memory, lists the devices and applies placeWorker's rules.
  */
 export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers): Promise<PlacementDecision> {
   const backend = device === "auto" ? "cpu" : parseDevice(device).backend;
-  const need = await estimateModelMemory(modelPath, { slots });
-  const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
-  const devices = await listDevices({ engines: probeVulkan });
+  const { need, devices } = await fitOnHive(modelPath, device, slots);
   if (backend !== "cpu" && !engineInstalled(backend)) {
     throw engineMissing(device, backend, devices, hiveId);
   }

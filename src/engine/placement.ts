@@ -18,10 +18,25 @@ export interface PlacementDecision {
 const gib = (n: number | undefined) => formatBytes(n ?? 0);
 const free = (d: Device) => d.memory_free_bytes ?? 0;
 
-function noFit(need: MemoryEstimate, devices: Device[], hiveId: string): RbeeError {
-  const gpus = devices.filter((d) => d.backend !== "cpu" && d.engine !== "missing").sort((a, b) => free(b) - free(a));
-  const ram = devices.find((d) => d.backend === "cpu");
-  const largest = [...(gpus[0] ? [`${gpus[0].id} on ${hiveId} ${gib(free(gpus[0]))}`] : []), `RAM on ${hiveId} ${gib(ram && free(ram))}`].join(", ");
+/** One hive's devices, as a refusal lists them. */
+export interface HiveDevices {
+  hiveId: string;
+  devices: Device[];
+}
+
+/**
+ * PLACEMENT_NO_FIT: what the model needs and, per hive, the largest usable GPU and the RAM
+ * free, largest first: "needs 7.9 GiB …; largest free: cuda:0 on gpu1 5.2 GiB, RAM on nas 3.1 GiB".
+ */
+export function noFit(need: MemoryEstimate, hives: HiveDevices[]): RbeeError {
+  const rows = hives.flatMap(({ hiveId, devices }) => {
+    const gpu = devices.filter((d) => d.backend !== "cpu" && d.engine !== "missing").sort((a, b) => free(b) - free(a))[0];
+    const ram = devices.find((d) => d.backend === "cpu");
+    return [...(gpu ? [{ label: `${gpu.id} on ${hiveId}`, bytes: free(gpu) }] : []), { label: `RAM on ${hiveId}`, bytes: ram ? free(ram) : 0 }];
+  });
+  // One hive keeps its GPU-then-RAM order; across hives the largest comes first.
+  if (hives.length > 1) rows.sort((a, b) => b.bytes - a.bytes);
+  const largest = rows.map((r) => `${r.label} ${gib(r.bytes)}`).join(", ");
   return new RbeeError(
     "PLACEMENT_NO_FIT",
     `needs ${gib(need.total_bytes)} (weights ${gib(need.weights_bytes)}, KV cache ${gib(need.kv_bytes)} for ${need.slots} slot(s) × ${need.context_per_slot} tokens); largest free: ${largest}`,
@@ -61,13 +76,13 @@ export function placeWorker(requested: string, need: MemoryEstimate, devices: De
     }
     if (device.backend === "cpu") {
       if (gpuLayers !== undefined && gpuLayers !== 0 && gpuLayers !== "auto") throw new RbeeError("INVALID_GPU_LAYERS", "--gpu-layers applies to GPU devices; cpu:0 holds every layer", "Drop --gpu-layers or name a GPU device.");
-      if (need.total_bytes > free(ram)) throw noFit(need, devices, hiveId);
-      return { device: requested, gpuLayers: 0, whole: true, reason: `${requested} as asked (needs ${gib(need.total_bytes)}, ${gib(free(ram))} RAM free)` };
+      if (need.total_bytes > free(ram)) throw noFit(need, [{ hiveId, devices }]);
+      return { device: requested, gpuLayers: 0, whole: true, reason: `${requested} as named (needs ${gib(need.total_bytes)}, ${gib(free(ram))} RAM free)` };
     }
     const whole = need.total_bytes <= free(device);
-    if (!whole && need.total_bytes > free(device) + free(ram)) throw noFit(need, devices, hiveId);
+    if (!whole && need.total_bytes > free(device) + free(ram)) throw noFit(need, [{ hiveId, devices }]);
     const how = whole ? "the whole model fits" : "part of the model fits, the rest stays in RAM";
-    return { device: requested, gpuLayers: gpuLayers ?? "auto", whole, reason: `${requested} as asked: ${how} (needs ${gib(need.total_bytes)}, ${gib(free(device))} free)` };
+    return { device: requested, gpuLayers: gpuLayers ?? "auto", whole, reason: `${requested} as named: ${how} (needs ${gib(need.total_bytes)}, ${gib(free(device))} free)` };
   }
   const gpus = devices.filter((d) => d.backend !== "cpu" && !d.software && d.engine !== "missing" && d.memory_free_bytes !== undefined).sort((a, b) => free(b) - free(a));
   const skipped = devices.filter((d) => d.software).map((d) => d.id);
@@ -80,5 +95,5 @@ export function placeWorker(requested: string, need: MemoryEstimate, devices: De
     const why = gpus.length ? "no GPU holds enough of it" : "no usable GPU here";
     return { device: "cpu:0", gpuLayers: 0, whole: true, reason: `cpu:0: ${why} (needs ${gib(need.total_bytes)}, ${gib(free(ram))} RAM free)${note}` };
   }
-  throw noFit(need, devices, hiveId);
+  throw noFit(need, [{ hiveId, devices }]);
 }

@@ -8,7 +8,8 @@ import { hiveHandlers } from "./hive-handlers.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import { stallTimeouts, type StallTimeouts } from "../config/timeouts.ts";
 import { WorkerPool } from "./worker-pool.ts";
-import { MODEL_UPLOAD_PATH } from "../protocol/model-upload.ts";
+import { ENGINE_UPLOAD_PATH, MODEL_UPLOAD_PATH } from "../protocol/model-upload.ts";
+import { receiveEngineUpload } from "../engine/engine-upload.ts";
 import { receiveUpload } from "../model/model-upload.ts";
 
 export interface HiveOptions {
@@ -39,7 +40,9 @@ export function createHive(opts: HiveOptions): Hive {
   const routes = new Hono()
     .get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }))
     // A model file from the keeper's machine lands in the import folder; `model_download NAME` takes it from there.
-    .put(`${MODEL_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201));
+    .put(`${MODEL_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201))
+    // An engine tarball from the keeper's machine waits in the engine cache for its `engine_install`.
+    .put(`${ENGINE_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveEngineUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201));
   return {
     hiveId: opts.hiveId,
     executor: executorFor(hiveHandlers(opts.hiveId, pool, models)),

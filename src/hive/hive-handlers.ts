@@ -2,7 +2,8 @@ import { narrate } from "../narration/narrate.ts";
 import { audit } from "../security/audit-log.ts";
 import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
-import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
+import { engineHandlers, fitOnHive, placeOnHive } from "../engine/engine-handlers.ts";
+import { RbeeError } from "../protocol/errors.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import { embedOnHive } from "./hive-embed.ts";
@@ -31,6 +32,17 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       return record;
     },
     model_list: async () => models.list(),
+    // For the queen's placement across hives: a hive without the model says so (not an error).
+    model_fit: async (op) => {
+      let model;
+      try {
+        model = models.get(op.model);
+      } catch (err) {
+        if (err instanceof RbeeError && err.code === "MODEL_NOT_FOUND") return { hive_id: hiveId, has_model: false };
+        throw err;
+      }
+      return { hive_id: hiveId, has_model: true, ...(await fitOnHive(model.path, op.device, op.slots, op.ctx)) };
+    },
     model_get: async (op) => models.get(op.model),
     model_delete: async (op) => {
       const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });

@@ -16,6 +16,7 @@ export function jobStreamResponse(job: Job, lastEventId: number, pingMs = PING_I
     start(controller) {
       let closed = false;
       let lastSent = Date.now();
+      let sent = false;
       const close = () => {
         if (closed) return;
         closed = true;
@@ -26,8 +27,12 @@ export function jobStreamResponse(job: Job, lastEventId: number, pingMs = PING_I
         if (closed) return;
         controller.enqueue(frame.bytes);
         lastSent = Date.now();
+        sent = true;
         if (final) close();
       });
+      // Bun sends the response head with the first bytes: a quiet job (a slow engine probe)
+      // would otherwise keep its caller from even learning the job id.
+      if (!closed && !sent) controller.enqueue(SSE_PING);
       if (!closed) {
         ping = setInterval(() => {
           if (!closed && Date.now() - lastSent >= pingMs) {

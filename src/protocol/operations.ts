@@ -30,6 +30,9 @@ export const SamplingFields = {
 /** Parallel slots of a worker when none is asked for: `worker spawn` and the queen's on-demand workers alike. */
 export const DEFAULT_WORKER_SLOTS = 4;
 
+/** Where a worker should run: `auto` (placement picks) or a device id. */
+const deviceChoice = z.string().regex(/^(auto|(cpu|cuda|vulkan|metal):\d{1,2})$/, "auto, cpu:0, cuda:N, vulkan:N or metal:0").default("auto");
+
 export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("status") }).strict(),
   z.object({ operation: z.literal("hive_list") }).strict(),
@@ -45,7 +48,7 @@ export const Operation = z.discriminatedUnion("operation", [
       operation: z.literal("worker_spawn"),
       hive_id: hiveId,
       model: id,
-      device: z.string().regex(/^(auto|(cpu|cuda|vulkan|metal):\d{1,2})$/, "auto, cpu:0, cuda:N, vulkan:N or metal:0").default("auto"),
+      device: deviceChoice,
       gpu_layers: z.union([z.enum(["auto", "max"]), z.number().int().min(0).max(10_000)]).optional(),
       slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
       restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
@@ -53,9 +56,32 @@ export const Operation = z.discriminatedUnion("operation", [
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
-  z.object({ operation: z.literal("engine_install"), hive_id: hiveId, backend: gpuBackend, from: z.array(z.string().min(1).max(4096)).min(1).max(4).optional(), registry: z.string().url().optional() }).strict(),
+  z
+    .object({
+      operation: z.literal("engine_install"),
+      hive_id: hiveId,
+      backend: gpuBackend,
+      /** Tarballs already on the hive's machine (absolute paths there). */
+      from: z.array(z.string().min(1).max(4096)).min(1).max(4).optional(),
+      /** Tarballs the keeper uploaded to the hive first (names from the engine upload route). */
+      uploaded: z.array(z.string().min(1).max(255)).min(1).max(4).optional(),
+      registry: z.string().url().optional(),
+    })
+    .strict()
+    .refine((o) => [o.from, o.uploaded, o.registry].filter((x) => x !== undefined).length <= 1, "give at most one of from, uploaded or registry"),
   z.object({ operation: z.literal("engine_remove"), hive_id: hiveId, backend: gpuBackend }).strict(),
   z.object({ operation: z.literal("device_list"), hive_id: id.optional() }).strict(),
+  // What a model needs on one hive and the devices there now: the queen's placement across hives asks each.
+  z
+    .object({
+      operation: z.literal("model_fit"),
+      hive_id: hiveId,
+      model: id,
+      device: deviceChoice,
+      slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
+      ctx: z.number().int().min(64).max(1_048_576).optional(),
+    })
+    .strict(),
   z.object({ operation: z.literal("worker_list"), hive_id: id.optional() }).strict(),
   z.object({ operation: z.literal("worker_get"), hive_id: hiveId, worker_id: id }).strict(),
   z.object({ operation: z.literal("worker_stop"), hive_id: hiveId, worker_id: id }).strict(),
@@ -90,6 +116,7 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   engine_install: "hive",
   engine_remove: "hive",
   device_list: "queen",
+  model_fit: "hive",
   worker_list: "queen",
   worker_get: "hive",
   worker_stop: "hive",
@@ -107,7 +134,7 @@ export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
  * Operations that only read. Dashboards poll them every second, so finished ones are kept
  * apart (briefly, few) and never push a user's own jobs out of the registry.
  */
-export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get", "engine_list", "device_list"]);
+export const READ_ONLY = new Set<OperationName>(["status", "hive_list", "hive_status", "worker_list", "worker_get", "model_list", "model_get", "engine_list", "device_list", "model_fit"]);
 
 /** The hive an operation names, when it names one. */
 export function hiveIdOf(op: Operation): string | undefined {

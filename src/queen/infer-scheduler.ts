@@ -241,9 +241,9 @@ export class InferScheduler {
     this.spawning.add(ticket);
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.spawnTimeoutMs)]);
     const run = async (): Promise<Grant | undefined> => {
-      const placement = await choosePlacement(this.hives, model, hive, this.workers(), p.job, signal);
+      const placement = await choosePlacement(this.hives, model, hive, this.workers(), p.job, signal, { device: this.options.device, slots: this.options.spawnSlots });
       if (placement.blind) return { hive_id: placement.hiveId };
-      const spawn = { operation: "worker_spawn" as const, hive_id: placement.hiveId, model, device: this.options.device, slots: this.options.spawnSlots, restart: "on-failure" as const };
+      const spawn = { operation: "worker_spawn" as const, hive_id: placement.hiveId, model, device: placement.device ?? this.options.device, slots: this.options.spawnSlots, restart: "on-failure" as const };
       const info = (await this.hives.run(placement.hiveId, spawn, { signal, job: p.job })) as { worker_id: string; slots: number };
       const worker: WorkerSlots = { hive_id: placement.hiveId, worker_id: info.worker_id, model, state: "ready", slots: info.slots, busy: 0, live: false };
       this.fresh.set(slotKey(worker.hive_id, worker.worker_id), { worker, until: Date.now() + FRESH_MS });

@@ -102,6 +102,18 @@ describe("job lifecycle", () => {
 });
 
 describe("idle streams", () => {
+  it("open with a comment at once, so a caller learns a quiet job's id before its first event", async () => {
+    const registry = newRegistry();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { job } = startJob(registry, async () => { await gate; });
+    // the default ping comes after 5 s; the test's 2 s limit fails unless the stream opens now
+    const reader = jobStreamResponse(job, 0).body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(": ping\n\n");
+    release();
+    await reader.cancel();
+  }, 2_000);
+
   it("send `: ping` comments while a job is quiet, so idle cuts never end them", async () => {
     const registry = newRegistry();
     let release!: () => void;

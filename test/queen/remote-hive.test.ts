@@ -37,7 +37,7 @@ describe("scheduling across hives: a queen and a separate hive daemon on loopbac
     const first = await client.chat.completions.create({ model: "demo-tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 6 }).withResponse();
     expect(first.data.usage?.completion_tokens).toBe(6);
     const story = storyOf(t.queen, first.response.headers.get("x-rbee-job-id")!).join("\n");
-    expect(story).toMatch(/starting a worker for demo-tiny on hive h2 \(it has the model and runs 0 worker\(s\)\)/);
+    expect(story).toMatch(/starting a worker for demo-tiny on hive h2, cpu:0: no usable GPU here \(needs [\d.]+ MiB, [\d.]+ GiB RAM free\); it runs 0 worker\(s\)/);
     expect(story).toMatch(/spawned worker wrk-/); // relayed from the hive's own job
     const [worker] = hive.hive.pool.list();
 

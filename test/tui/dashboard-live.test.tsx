@@ -76,6 +76,19 @@ describe("dashboard on a live queen", () => {
     await waitFor(() => !/wrk-\w+\s+demo-tiny\s+ready/.test(frame()), 10_000, "the worker gone from ready");
   });
 
+  it("the devices view (5) reads every hive's devices while it is shown, and keeps them fresh", async () => {
+    const { frame, press } = open();
+    const deviceReads = () => queen!.registry.list().filter((j) => j.info().operation === "device_list").map((j) => j.id);
+    await waitFor(() => frame().includes("● connected") && /localhost\s+online/.test(frame()), 10_000, "connected");
+    // hidden, the devices are not read (listing them may probe a Vulkan engine per device)
+    expect(deviceReads()).toEqual([]);
+    await press("5", (f) => /▸localhost\s+cpu:0\s+\d+\.\d GiB\s+\d+\.\d GiB\s+\[[█░]{8}\]\s+\d+%\s+no\s+built-in/.test(f), "this machine's CPU and RAM listed");
+    expect(frame()).toContain("5 devices");
+    // shown, they are read again on later polls
+    const seen = new Set(deviceReads());
+    await waitFor(() => deviceReads().some((id) => !seen.has(id)), 10_000, "a fresh read of the devices");
+  });
+
   it("cancels a running download after y/n; its pane ends with [CANCELLED]", async () => {
     files.files.set("/slow.gguf", { body: ggufOfSize(4 * 1024 * 1024), stallOnceAfter: 1024 * 1024 });
     const { frame, press } = open();

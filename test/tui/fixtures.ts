@@ -3,6 +3,7 @@ import type { JobInfo } from "../../src/protocol/jobs.ts";
 import type { HiveEntry } from "../../src/queen/hive-directory.ts";
 import { DashboardStore, type ModelRow } from "../../tui/store.ts";
 import { applyEvent, endPane } from "../../tui/pane-log.ts";
+import type { DeviceRow } from "../../tui/views/devices.ts";
 
 /** A fixed moment, so ages and durations in frames do not move. */
 export const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -32,6 +33,13 @@ const model = (id: string, size: number, params: number): ModelRow => ({
 });
 export const models: ModelRow[] = [model("demo-tiny", 1_500_000, 386_000), model("tinyllama", 590_000_000, 1_100_000_000)];
 
+const GiB = 1024 ** 3;
+export const devices: DeviceRow[] = [
+  { hive_id: "localhost", id: "cpu:0", backend: "cpu", name: "AMD Ryzen 7", cores: 16, memory_total_bytes: 64 * GiB, memory_free_bytes: 48 * GiB, software: false, engine: "built-in" },
+  { hive_id: "localhost", id: "vulkan:0", backend: "vulkan", name: "llvmpipe (LLVM 15.0.6, 256 bits)", memory_total_bytes: 2 * GiB, memory_free_bytes: 2 * GiB, software: true, engine: "installed" },
+  { hive_id: "gpu1", id: "cuda:0", backend: "cuda", name: "NVIDIA GeForce RTX 3090", memory_total_bytes: 24 * GiB, memory_free_bytes: 6 * GiB, software: false, engine: "missing" },
+];
+
 export const jobs: JobInfo[] = [
   { job_id: "job-infer0000000001", operation: "infer", state: "running", created_at: NOW - 5_000, started_at: NOW - 5_000, hive_id: "localhost", events: 40 },
   { job_id: "job-down0000000002", operation: "model_download", state: "running", created_at: NOW - 20_000, started_at: NOW - 20_000, hive_id: "localhost", events: 12 },
@@ -42,7 +50,7 @@ export const jobs: JobInfo[] = [
 /** A store holding fixed data and two job panes, talking to no queen. */
 export function fixedStore(): DashboardStore {
   const store = new DashboardStore(undefined, "http://127.0.0.1:7833", { publishMs: 0 });
-  store.update({ connection: "connected", version: "0.1.0", hives, workers, models, jobs });
+  store.update({ connection: "connected", version: "0.1.0", hives, workers, models, devices, jobs });
   const infer = store.pane("job-infer0000000001", "infer");
   applyEvent(infer, { kind: "narration", ts: NOW, level: "info", actor: "queen", action: "worker_chosen", human: "using worker wrk-aaaaaa" }, 1);
   for (const text of ["Once", " upon", " a", " time"]) applyEvent(infer, { kind: "token", text }, 2);

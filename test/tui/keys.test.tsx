@@ -51,7 +51,7 @@ describe("the key table", () => {
 });
 
 describe("keys drive the dashboard", () => {
-  it("j/k and the arrows move the selection; 1-4 and tab switch views", async () => {
+  it("j/k and the arrows move the selection; 1-5 and tab switch views", async () => {
     const { app, frame, press } = open("workers");
     expect(selectedRow(app.lastFrame())).toBe("wrk-aaaaaa");
     await press("j", () => selectedRow(app.lastFrame()) === "wrk-bbbbbb", "j to move down");
@@ -59,6 +59,8 @@ describe("keys drive the dashboard", () => {
     expect(selectedRow(app.lastFrame())).toBe("wrk-bbbbbb");
     await press(KEY.up, () => selectedRow(app.lastFrame()) === "wrk-aaaaaa", "up arrow");
     await press("4", (f) => f.includes("Jobs (3)"), "4 for jobs");
+    await press("5", (f) => f.includes("Devices (3)"), "5 for devices");
+    expect(frame()).toContain("1-5 views");
     await press(KEY.tab, (f) => f.includes("Hives (2)"), "tab wraps to hives");
     await press("3", (f) => f.includes("Models (2)"), "3 for models");
     expect(frame()).toContain("tinyllama");

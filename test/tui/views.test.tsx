@@ -67,6 +67,18 @@ describe("dashboard views on fixed data (80×24)", () => {
     expectFits(frame());
   });
 
+  it("devices view: per hive, device id, free and total memory with a bar, software, engine", () => {
+    const { frame } = frameOf("devices");
+    expect(frame()).toMatch(/Devices \(3\)/);
+    expect(frame()).toMatch(/localhost\s+cpu:0\s+48\.0 GiB\s+64\.0 GiB\s+\[██░░░░░░\] 25%\s+no\s+built-in/);
+    expect(frame()).toMatch(/localhost\s+vulkan:0\s+2\.0 GiB\s+2\.0 GiB\s+\[░{8}\] 0%\s+yes\s+installed/);
+    expect(frame()).toMatch(/gpu1\s+cuda:0\s+6\.0 GiB\s+24\.0 GiB\s+\[██████░░\] 75%\s+no\s+missing/);
+    expectFits(frame());
+    // a wide terminal adds the device's name
+    const wide = frameOf("devices", { columns: 140, rows: 24 }).frame();
+    expect(wide).toMatch(/cuda:0 .*NVIDIA GeForce RTX 3090/);
+  });
+
   it("jobs view: newest first, the dashboard's own reads hidden", () => {
     const { frame } = frameOf("jobs");
     const rows = frame().split("\n").filter((l) => l.includes("job-"));

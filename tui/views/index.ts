@@ -1,12 +1,13 @@
 import type { ViewName } from "../keys.ts";
 import type { DashboardState } from "../store.ts";
 import type { ResourceTable } from "./columns.ts";
+import { devicesTable } from "./devices.ts";
 import { hiveRows, hivesTable } from "./hives.ts";
 import { jobRows, jobsTable } from "./jobs.ts";
 import { modelsTable } from "./models.ts";
 import { workersTable } from "./workers.ts";
 
-export const VIEWS: readonly ViewName[] = ["hives", "workers", "models", "jobs"];
+export const VIEWS: readonly ViewName[] = ["hives", "workers", "models", "jobs", "devices"];
 
 export interface ViewData<T = unknown> {
   table: ResourceTable<T>;
@@ -24,6 +25,8 @@ export function viewData(view: ViewName, state: DashboardState, showReads: boole
       return { table: modelsTable, rows: state.models } as ViewData;
     case "jobs":
       return { table: jobsTable, rows: jobRows(state.jobs, showReads) } as ViewData;
+    case "devices":
+      return { table: devicesTable, rows: state.devices } as ViewData;
   }
 }
 
