@@ -1,5 +1,4 @@
 import { statSync } from "node:fs";
-import { gguf } from "@huggingface/gguf";
 import { RbeeError } from "../protocol/errors.ts";
 
 /** What a model needs in memory for a worker: weights, the KV cache of every slot, scratch. */
@@ -29,6 +28,8 @@ const num = (v: unknown): number | undefined => (typeof v === "number" ? v : typ
  * starting an engine, so the hive can refuse before any process starts.
  */
 export async function estimateModelMemory(modelPath: string, opts: { slots: number; contextSize?: number }): Promise<MemoryEstimate> {
+  // Loaded on use (see gguf-header.ts): daemons need it only when placing a worker.
+  const { gguf } = await import("@huggingface/gguf");
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(modelPath, { allowLocalFile: true });

@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { localTokenPath } from "../ssh/remote-hive.ts";
+import { localTokenPath } from "../ssh/hive-token.ts";
 
 /**
  * The hives this keeper installed (`rbee hive install` keeps each one's token here), so
