@@ -9,6 +9,7 @@ import { engineInstalled, listDevices } from "./devices.ts";
 import { installEngine, removeEngine } from "./engine-install.ts";
 import { listEngines } from "./engine-list.ts";
 import { estimateModelMemory } from "./memory-estimate.ts";
+import { contextCandidates, withContext, type ContextWish } from "./context-choice.ts";
 import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
 
 /** The engine and device operations a hive runs itself. */
@@ -43,15 +44,30 @@ export function engineHandlers(hiveId: string): HandlerTable {
  * estimates the model's memory, lists the devices (probing the Vulkan engine only when it
  * may be used) and applies placeWorker's rules.
  */
-export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers): Promise<PlacementDecision> {
+export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers, wish: ContextWish = {}, model = modelPath): Promise<PlacementDecision & { contextSize: number }> {
   const backend = device === "auto" ? "cpu" : parseDevice(device).backend;
-  const need = await estimateModelMemory(modelPath, { slots });
+  const base = await estimateModelMemory(modelPath, { slots });
+  const candidates = contextCandidates(base.train_context, wish, model);
   const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
   const devices = await listDevices({ engines: probeVulkan });
   if (backend !== "cpu" && !engineInstalled(backend)) {
     throw engineMissing(device, backend, devices, hiveId);
   }
-  const decision = placeWorker(device, need, devices, hiveId, gpuLayers);
-  narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers)`, { device: decision.device, need_bytes: need.total_bytes });
-  return decision;
+  // The largest context that keeps the whole model on its device; the last candidate takes what it gets.
+  for (const [i, contextSize] of candidates.entries()) {
+    const need = withContext(base, contextSize);
+    const last = i === candidates.length - 1;
+    let decision: PlacementDecision;
+    try {
+      decision = placeWorker(device, need, devices, hiveId, gpuLayers);
+    } catch (err) {
+      if (last) throw err;
+      continue;
+    }
+    if (!decision.whole && !last) continue;
+    const shortened = contextSize < base.train_context && !wish.ctx ? ` (context ${contextSize} of the model's ${base.train_context}: memory is short)` : "";
+    narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers, ${contextSize} tokens × ${slots} slot(s))${shortened}`, { device: decision.device, need_bytes: need.total_bytes, context_size: contextSize });
+    return { ...decision, contextSize };
+  }
+  throw new RbeeError("PLACEMENT_NO_FIT", "no context size fits", undefined, 507);
 }

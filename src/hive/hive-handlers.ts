@@ -18,8 +18,8 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     },
     worker_spawn: async (op) => {
       const model = models.get(op.model);
-      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, ...(op.ctx ? { contextSize: op.ctx } : {}) });
+      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers, { ctx: op.ctx, min: op.min_ctx }, model.id);
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, contextSize: placed.contextSize, chatTemplate: op.chat_template });
       return worker.info();
     },
     worker_list: async () => pool.list(),

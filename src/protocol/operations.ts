@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
+import { CHAT_TEMPLATES } from "../config/model-config.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -50,6 +51,10 @@ export const Operation = z.discriminatedUnion("operation", [
       slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
       restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
       ctx: z.number().int().min(64).max(1_048_576).optional(),
+      /** The least context per slot the request that caused this spawn needs (prompt + max_tokens). */
+      min_ctx: z.number().int().min(1).max(1_048_576).optional(),
+      /** A chat wrapper by name instead of the one the model's GGUF implies. */
+      chat_template: z.enum(CHAT_TEMPLATES).optional(),
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
@@ -63,6 +68,11 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_list"), hive_id: hiveId }).strict(),
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
+  // No name: list the aliases; a name and a model: set it; a name and remove: delete it.
+  z
+    .object({ operation: z.literal("model_alias"), name: id.optional(), model: id.optional(), remove: z.boolean().default(false) })
+    .strict()
+    .refine((o) => (o.name === undefined ? o.model === undefined && !o.remove : o.remove === (o.model === undefined)), "give a name and a model, a name and remove, or nothing (to list)"),
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
@@ -97,6 +107,7 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_list: "hive",
   model_get: "hive",
   model_delete: "hive",
+  model_alias: "queen",
   infer: "queen",
   embed: "queen",
 };

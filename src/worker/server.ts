@@ -21,6 +21,8 @@ export interface WorkerServerOptions {
   token?: string;
   /** Tokens per slot. */
   contextSize?: number;
+  /** A chat wrapper by name (node-llama-cpp's); default: the model's own. */
+  chatTemplate?: string;
   /** Layers to offload on a GPU device. */
   gpuLayers?: "auto" | "max" | number;
 }
@@ -29,7 +31,7 @@ export interface WorkerServer {
   url: string;
   port: number;
   /** Resolves once the model is loaded (rejects with the reason when it cannot be). */
-  ready: Promise<{ loadMs: number; offload: Offload }>;
+  ready: Promise<{ loadMs: number; offload: Offload; contextSize: number; chatTemplate: string }>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             status: state.status,
             threads: state.status === "ready" ? state.loaded.threads : undefined,
             context_size: s?.sequenceContextSize,
+            chat_template: state.status === "ready" ? state.loaded.chatWrapper.wrapperName : undefined,
             decode_steps: s?.steps ?? 0,
             tokens_generated: s?.tokensGenerated ?? 0,
             prompt_tokens_evaluated: s?.promptTokensEvaluated ?? 0,
@@ -100,12 +103,12 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     },
   });
 
-  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, gpuLayers: opts.gpuLayers }).then(
+  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, chatTemplate: opts.chatTemplate, gpuLayers: opts.gpuLayers }).then(
     (loaded) => {
       const scheduler = new BatchScheduler(loaded.model, loaded.context, slots);
       state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize) };
       narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
-      return { loadMs: loaded.loadMs, offload: loaded.offload };
+      return { loadMs: loaded.loadMs, offload: loaded.offload, contextSize: scheduler.sequenceContextSize, chatTemplate: loaded.chatWrapper.wrapperName };
     },
     (err) => {
       const error = RbeeError.from(err);
