@@ -5,7 +5,7 @@ import type { ModelService } from "../model/model-service.ts";
 import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
-import { embedOnHive } from "./hive-embed.ts";
+import { embedOnHive, rankOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
@@ -40,5 +40,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
     ...engineHandlers(hiveId),
     embed: (op, { signal, deadline }) => embedOnHive(op, pool, models, signal, deadline),
+    rank: (op, { signal, deadline }) => rankOnHive(op, pool, models, signal, deadline),
   };
 }

@@ -79,6 +79,8 @@ export const Operation = z.discriminatedUnion("operation", [
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
     .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
   z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
+  // Scores documents against a query with a reranker model (llama-server's /v1/rerank).
+  z.object({ operation: z.literal("rank"), hive_id: id.optional(), worker_id: id.optional(), model: id, query: noControl(100_000), documents: z.array(noControl(100_000)).min(1).max(256) }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];
@@ -110,7 +112,12 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_alias: "queen",
   infer: "queen",
   embed: "queen",
+  rank: "queen",
 };
+
+/** Operations the queen schedules onto a worker's slot: generation, embedding, ranking. */
+export type ScheduledOp = OperationOf<"infer"> | OperationOf<"embed"> | OperationOf<"rank">;
+export const isScheduled = (op: Operation): op is ScheduledOp => op.operation === "infer" || op.operation === "embed" || op.operation === "rank";
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
 

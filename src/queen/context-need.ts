@@ -1,8 +1,7 @@
 import { RbeeError } from "../protocol/errors.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import type { OperationOf, ScheduledOp } from "../protocol/operations.ts";
 import { DEFAULT_MAX_TOKENS } from "./infer-request.ts";
 
-type ScheduledOp = OperationOf<"infer"> | OperationOf<"embed">;
 
 /**
  * Most tokenizers average 3–4 bytes of text per token, so bytes / 4 is a low guess: the queen

@@ -3,7 +3,7 @@ import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import { DEFAULT_WORKER_SLOTS, type OperationOf } from "../protocol/operations.ts";
+import { DEFAULT_WORKER_SLOTS, isScheduled, type Operation, type OperationOf, type ScheduledOp } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { choosePlacement } from "./spawn-placement.ts";
 import { WaitQueue } from "./wait-queue.ts";
@@ -12,8 +12,8 @@ import { COMING_STATES, onlineWorkers, slotKey, type LiveWorkers, type WorkerSlo
 import { contextNeed, exactNeed } from "./context-need.ts";
 import { modelSettings } from "../config/model-config.ts";
 
-/** An embed takes a worker's slot as an infer does, and is scheduled alike. */
-type InferOp = OperationOf<"infer"> | OperationOf<"embed">;
+/** An embed or rank takes a worker's slot as an infer does, and is scheduled alike. */
+type InferOp = ScheduledOp;
 
 export interface SchedulerOptions {
   /** Requests that may wait for a slot; past this they get QUEUE_FULL (503). */
@@ -147,9 +147,9 @@ export class InferScheduler {
   }
 
   /** Refuses an infer at the door while the queue is full (the job API answers 503). */
-  admit(op: { operation: string; model?: string; hive_id?: string }): void {
+  admit(op: Operation): void {
     // A request a free slot takes at once never waits, so a full (or zero-sized) queue is no reason to refuse it.
-    if ((op.operation !== "infer" && op.operation !== "embed") || !this.queue.full || this.freeWorker(op as InferOp, contextNeed(op as InferOp))) return;
+    if (!isScheduled(op) || !this.queue.full || this.freeWorker(op, contextNeed(op))) return;
     this.onRejected?.();
     throw new RbeeError("QUEUE_FULL", `${this.queue.size} request(s) already wait for a free slot`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
   }

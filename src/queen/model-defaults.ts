@@ -1,9 +1,9 @@
 import { modelSettings, readModelConfig, removeAlias, resolveModelName, setAlias, type ModelConfig } from "../config/model-config.ts";
 import type { Handler } from "../jobs/dispatch.ts";
 import { narrate } from "../narration/narrate.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import type { ScheduledOp } from "../protocol/operations.ts";
 
-type ModelOp = OperationOf<"infer"> | OperationOf<"embed">;
+type ModelOp = ScheduledOp;
 const SAMPLING = ["temperature", "top_p", "top_k", "min_p", "repeat_penalty"] as const;
 
 /**

@@ -21,6 +21,7 @@ import { anthropicRoutes } from "./anthropic/anthropic-routes.ts";
 import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
 import { modelAliasHandler, withModelConfig } from "./model-defaults.ts";
+import { isScheduled } from "../protocol/operations.ts";
 
 export interface QueenOptions {
   port: number;
@@ -71,6 +72,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     ...hiveLifecycleHandlers(publicUrl),
     infer: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     embed: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
+    rank: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     model_alias: modelAliasHandler,
   });
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
@@ -88,7 +90,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       token: token ?? "",
       corsOrigins: opts.corsOrigins ?? corsOriginsFrom(process.env.RBEE_CORS_ORIGINS, readConfig().cors_origins),
       routes: [
-        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op.operation === "infer" || op.operation === "embed" ? withModelConfig(op) : op) }),
+        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(isScheduled(op) ? withModelConfig(op) : op) }),
         hiveApi.routes,
         modelUploadRelay(hives),
         openAiRoutes({ registry, executor, hives, scheduler }),
