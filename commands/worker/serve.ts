@@ -7,7 +7,7 @@ import { RbeeError } from "../../src/protocol/errors.ts";
 import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 import { parseGpuLayers } from "../gpu-layers-option.ts";
-import { CHAT_TEMPLATES } from "../../src/config/model-config.ts";
+import { CHAT_TEMPLATES, chatTemplateNamed } from "../../src/config/model-config.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
   static paths = [["worker", "serve"]];
@@ -56,8 +56,7 @@ export class WorkerServeCommand extends RbeeCommand {
     // RBEE_WORKER_THREADS sets the default for every worker a hive starts (benchmarks pin it).
     this.threads ??= process.env.RBEE_WORKER_THREADS ? Number(process.env.RBEE_WORKER_THREADS) : undefined;
     if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
-    const chatTemplate = this.chatTemplate === undefined ? undefined : CHAT_TEMPLATES.find((name) => name.toLowerCase() === this.chatTemplate!.toLowerCase());
-    if (this.chatTemplate !== undefined && !chatTemplate) throw new UsageError(`--chat-template must be one of ${CHAT_TEMPLATES.join(", ")}, not ${this.chatTemplate}`);
+    const chatTemplate = this.chatTemplate === undefined ? undefined : chatTemplateNamed(this.chatTemplate);
     setNarrationActor("worker");
     setLogWriter((line) => process.stderr.write(`${line}\n`));
     const { startWorkerServer } = await import("../../src/worker/server.ts");

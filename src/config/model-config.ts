@@ -31,9 +31,12 @@ export const ModelSettings = z
     chat_template: z
       .string()
       .transform((name, ctx) => {
-        const known = CHAT_TEMPLATES.find((t) => t.toLowerCase() === name.toLowerCase());
-        if (!known) ctx.addIssue({ code: "custom", message: `unknown chat template "${name}"; known: ${CHAT_TEMPLATES.join(", ")}` });
-        return known ?? name;
+        try {
+          return chatTemplateNamed(name);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: `${(err as Error).message}; known: ${CHAT_TEMPLATES.join(", ")}` });
+          return name;
+        }
       })
       .optional(),
   })
@@ -45,6 +48,13 @@ export type ModelSettings = z.infer<typeof ModelSettings>;
  * less "template", which needs a template text): "jinjaTemplate" renders the GGUF's own template.
  */
 export const CHAT_TEMPLATES = ["auto", "general", "deepSeek", "qwen", "llama3.2-lightweight", "llama3.1", "llama3", "llama2Chat", "mistral", "alpacaChat", "functionary", "chatML", "falconChat", "gemma4", "gemma", "harmony", "muse", "seed", "jinjaTemplate"] as const;
+
+/** A chat wrapper's name as node-llama-cpp spells it, from any case; an unknown name is a clear error. */
+export function chatTemplateNamed(name: string): (typeof CHAT_TEMPLATES)[number] {
+  const known = CHAT_TEMPLATES.find((t) => t.toLowerCase() === name.toLowerCase());
+  if (!known) throw new RbeeError("UNKNOWN_CHAT_TEMPLATE", `unknown chat template "${name}"`, `Use one of ${CHAT_TEMPLATES.join(", ")}.`);
+  return known;
+}
 
 /** Alias names and their targets follow the model id rule, so every API's `model` field can carry them. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

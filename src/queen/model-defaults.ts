@@ -1,7 +1,7 @@
 import { modelSettings, readModelConfig, removeAlias, resolveModelName, setAlias, type ModelConfig } from "../config/model-config.ts";
 import type { Handler } from "../jobs/dispatch.ts";
 import { narrate } from "../narration/narrate.ts";
-import type { ScheduledOp } from "../protocol/operations.ts";
+import type { OperationOf, ScheduledOp } from "../protocol/operations.ts";
 
 type ModelOp = ScheduledOp;
 const SAMPLING = ["temperature", "top_p", "top_k", "min_p", "repeat_penalty"] as const;
@@ -27,6 +27,17 @@ export function withModelConfig<T extends ModelOp>(op: T): T {
   }
   if (filled.length) narrate("model_defaults", `sampling defaults for ${model}: ${filled.join(", ")}`, { level: "debug" });
   return out;
+}
+
+/**
+ * A worker spawn by hand: the model name resolved through the aliases, and the model's context
+ * and chat template from models.json where the command gave none.
+ */
+export function withSpawnDefaults(op: OperationOf<"worker_spawn">): OperationOf<"worker_spawn"> {
+  const config = readModelConfig();
+  const model = resolveModelName(op.model, config);
+  const settings = modelSettings(op.model, config);
+  return { ...op, model, ...(op.ctx === undefined && settings.context ? { ctx: settings.context } : {}), ...(op.chat_template === undefined && settings.chat_template ? { chat_template: settings.chat_template as never } : {}) };
 }
 
 /** Each alias with the model id it stands for, sorted by name. */

@@ -20,7 +20,7 @@ import { ollamaRoutes } from "./ollama/ollama-routes.ts";
 import { anthropicRoutes } from "./anthropic/anthropic-routes.ts";
 import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
-import { modelAliasHandler, withModelConfig } from "./model-defaults.ts";
+import { modelAliasHandler, withModelConfig, withSpawnDefaults } from "./model-defaults.ts";
 import { isScheduled } from "../protocol/operations.ts";
 
 export interface QueenOptions {
@@ -74,6 +74,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     embed: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     rank: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     model_alias: modelAliasHandler,
+    worker_spawn: (op, ctx) => hives.run(op.hive_id, withSpawnDefaults(op), ctx),
   });
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
   const shutdown = async () => {
