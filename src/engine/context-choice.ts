@@ -1,5 +1,6 @@
 import { RbeeError } from "../protocol/errors.ts";
 import type { MemoryEstimate } from "./memory-estimate.ts";
+import type { PlacementDecision } from "./placement.ts";
 
 /** What a spawn asks of a worker's context: a fixed size (`--ctx`, models.json), and the least a request needs. */
 export interface ContextWish {
@@ -38,4 +39,22 @@ export function contextCandidates(train: number, wish: ContextWish, model: strin
 export function withContext(est: MemoryEstimate, context: number): MemoryEstimate {
   const kv = Math.round((est.kv_bytes * context) / Math.max(1, est.context_per_slot));
   return { ...est, kv_bytes: kv, total_bytes: est.weights_bytes + kv + est.overhead_bytes, context_per_slot: context };
+}
+
+/**
+ * The largest candidate context that keeps the whole model on its device; the last candidate
+ * takes what placement gives it (part on a GPU, or its refusal with the numbers).
+ */
+export function fitContext(base: MemoryEstimate, candidates: number[], place: (need: MemoryEstimate) => PlacementDecision): { decision: PlacementDecision; need: MemoryEstimate } {
+  for (const [i, contextSize] of candidates.entries()) {
+    const need = withContext(base, contextSize);
+    const last = i === candidates.length - 1;
+    try {
+      const decision = place(need);
+      if (decision.whole || last) return { decision, need };
+    } catch (err) {
+      if (last) throw err;
+    }
+  }
+  throw new Error("no context candidates");
 }

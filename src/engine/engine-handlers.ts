@@ -9,7 +9,7 @@ import { engineInstalled, listDevices } from "./devices.ts";
 import { installEngine, removeEngine } from "./engine-install.ts";
 import { listEngines } from "./engine-list.ts";
 import { estimateModelMemory } from "./memory-estimate.ts";
-import { contextCandidates, withContext, type ContextWish } from "./context-choice.ts";
+import { contextCandidates, fitContext, type ContextWish } from "./context-choice.ts";
 import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
 
 /** The engine and device operations a hive runs itself. */
@@ -53,21 +53,9 @@ export async function placeOnHive(hiveId: string, modelPath: string, device: str
   if (backend !== "cpu" && !engineInstalled(backend)) {
     throw engineMissing(device, backend, devices, hiveId);
   }
-  // The largest context that keeps the whole model on its device; the last candidate takes what it gets.
-  for (const [i, contextSize] of candidates.entries()) {
-    const need = withContext(base, contextSize);
-    const last = i === candidates.length - 1;
-    let decision: PlacementDecision;
-    try {
-      decision = placeWorker(device, need, devices, hiveId, gpuLayers);
-    } catch (err) {
-      if (last) throw err;
-      continue;
-    }
-    if (!decision.whole && !last) continue;
-    const shortened = contextSize < base.train_context && !wish.ctx ? ` (context ${contextSize} of the model's ${base.train_context}: memory is short)` : "";
-    narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers, ${contextSize} tokens × ${slots} slot(s))${shortened}`, { device: decision.device, need_bytes: need.total_bytes, context_size: contextSize });
-    return { ...decision, contextSize };
-  }
-  throw new RbeeError("PLACEMENT_NO_FIT", "no context size fits", undefined, 507);
+  const { decision, need } = fitContext(base, candidates, (n) => placeWorker(device, n, devices, hiveId, gpuLayers));
+  const contextSize = need.context_per_slot;
+  const shortened = contextSize < base.train_context && !wish.ctx ? ` (context ${contextSize} of the model's ${base.train_context}: memory is short)` : "";
+  narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers, ${contextSize} tokens × ${slots} slot(s))${shortened}`, { device: decision.device, need_bytes: need.total_bytes, context_size: contextSize });
+  return { ...decision, contextSize };
 }

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -39,7 +40,7 @@ describe("model config: aliases and per-model defaults on a running queen", () =
     await t?.stop();
   });
 
-  it("given `model alias tiny demo-tiny`, the OpenAI and Ollama routes answer for tiny and list it", async () => {
+  it("given `model alias tiny demo-tiny`, the OpenAI, Ollama and Anthropic routes answer for tiny; OpenAI and Ollama list it", async () => {
     const set = await t.run({ operation: "model_alias", name: "tiny", model: "demo-tiny" });
     expect(set.result).toEqual([{ alias: "tiny", model: "demo-tiny" }]);
     expect(JSON.parse(readFileSync(modelConfigFile(), "utf8"))).toEqual({ aliases: { tiny: "demo-tiny" } });
@@ -54,6 +55,9 @@ describe("model config: aliases and per-model defaults on a running queen", () =
     expect((await ollama.list()).models.map((m) => m.name)).toEqual(["demo-tiny", "tiny"]);
     const answer = await ollama.chat({ model: "tiny", messages: [{ role: "user", content: "Hi" }], stream: false, options: { num_predict: 3 } });
     expect(answer).toMatchObject({ model: "tiny", done: true, eval_count: 3 });
+    const anthropic = new Anthropic({ baseURL: t.queen.url, apiKey: "unused", maxRetries: 0, timeout: 60_000 });
+    const message = await anthropic.messages.create({ model: "tiny", max_tokens: 3, messages: [{ role: "user", content: "Hi" }] });
+    expect(message).toMatchObject({ model: "tiny", usage: { output_tokens: 3 } });
 
     const removed = await t.run({ operation: "model_alias", name: "tiny", remove: true });
     expect(removed.result).toEqual([]);
