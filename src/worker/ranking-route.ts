@@ -1,6 +1,6 @@
 import type { LlamaRankingContext } from "node-llama-cpp";
 import { z } from "zod";
-import { describeZodError } from "../http/errors.ts";
+import { readJsonBody } from "./json-body.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { LoadedModel } from "./model-loader.ts";
 
@@ -30,19 +30,11 @@ export class Ranker {
   ) {}
 
   async handle(req: Request): Promise<Response> {
-    let json: unknown;
-    try {
-      json = await req.json();
-    } catch {
-      throw new RbeeError("INVALID_JSON", "The request body is not JSON.", 'Send {"query": "…", "documents": ["…"]}.');
-    }
-    const parsed = RankRequest.safeParse(json);
-    if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error));
+    const { query, documents } = await readJsonBody(req, RankRequest, '{"query": "…", "documents": ["…"]}');
     const { model } = this.loaded;
     if (!model.fileInsights.supportsRanking) {
       throw new RbeeError("RANKING_NOT_SUPPORTED", `${this.modelId} cannot rank documents: it has no ranking (classification) head`, "Use a reranker model (e.g. a bge-reranker or Qwen3-Reranker GGUF).", 400);
     }
-    const { query, documents } = parsed.data;
     const queryTokens = model.tokenize(query).length;
     const counts = documents.map((d) => queryTokens + model.tokenize(d).length);
     counts.forEach((n, i) => {

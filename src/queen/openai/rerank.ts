@@ -4,7 +4,7 @@ import { Operation, type OperationOf } from "../../protocol/operations.ts";
 import { describeZodError } from "../../http/errors.ts";
 import { runRank, type InferDeps } from "../infer-request.ts";
 import { ParamError } from "./openai-errors.ts";
-import { unknownParameter } from "./request-schemas.ts";
+import { parse } from "./to-infer.ts";
 
 /** llama-server's rerank body (Jina's and Cohere's shape): a query, documents, how many to return. */
 const RerankRequest = z.object({
@@ -21,11 +21,7 @@ const RerankRequest = z.object({
  * refused by its worker (RANKING_NOT_SUPPORTED, 400).
  */
 export async function handleRerank(c: Context, body: unknown, deps: InferDeps): Promise<Response> {
-  const unknown = unknownParameter(RerankRequest, body);
-  if (unknown) throw new ParamError("UNSUPPORTED_PARAMETER", `${unknown} is not supported by rbee`, unknown);
-  const parsed = RerankRequest.safeParse(body);
-  if (!parsed.success) throw new ParamError("INVALID_REQUEST", describeZodError(parsed.error), String(parsed.error.issues[0]?.path[0] ?? "") || null);
-  const req = parsed.data;
+  const req = parse(RerankRequest, body);
   const op = Operation.safeParse({ operation: "rank", model: req.model, query: req.query, documents: req.documents });
   if (!op.success) throw new ParamError("INVALID_REQUEST", describeZodError(op.error), String(op.error.issues[0]?.path[0] ?? "") || null);
   const out = await runRank(c, op.data as OperationOf<"rank">, deps);
