@@ -1,6 +1,9 @@
 import { modelSettings, readModelConfig, removeAlias, resolveModelName, setAlias, type ModelConfig } from "../config/model-config.ts";
 import type { Handler } from "../jobs/dispatch.ts";
 import { narrate } from "../narration/narrate.ts";
+import { RbeeError } from "../protocol/errors.ts";
+import type { HiveDirectory } from "./hive-directory.ts";
+import { listModelRecords } from "./model-catalog.ts";
 import type { OperationOf, ScheduledOp } from "../protocol/operations.ts";
 
 type ModelOp = ScheduledOp;
@@ -47,8 +50,12 @@ export function aliasRows(config: ModelConfig = readModelConfig()): { alias: str
     .sort((a, b) => a.alias.localeCompare(b.alias));
 }
 
-/** `model_alias`: list, set or remove an alias in the queen's models.json (written whole, atomically). */
-export const modelAliasHandler: Handler<"model_alias"> = async (op) => {
+/**
+ * `model_alias`: list, set or remove an alias in the queen's models.json (written whole,
+ * atomically). A name that is a model's own id is refused (the alias would hide the model);
+ * a target no online hive has yet is allowed, and said.
+ */
+export const modelAliasHandler = (hives: HiveDirectory): Handler<"model_alias"> => async (op, ctx) => {
   if (op.name && op.remove) {
     const gone = readModelConfig().aliases?.[op.name];
     const rows = aliasRows(removeAlias(op.name));
@@ -56,6 +63,9 @@ export const modelAliasHandler: Handler<"model_alias"> = async (op) => {
     return rows;
   }
   if (op.name && op.model) {
+    const ids = new Set((await listModelRecords(hives, ctx.signal)).map((m) => m.id));
+    if (ids.has(op.name)) throw new RbeeError("INVALID_ALIAS", `${op.name} is a model's own id: an alias of that name would hide the model`, "Pick another name.");
+    if (!ids.has(op.model)) narrate("alias_target_missing", `no online hive has ${op.model} yet: the alias works once one does (\`rbee model download …\`)`, { level: "warn" });
     const before = readModelConfig().aliases?.[op.name];
     const rows = aliasRows(setAlias(op.name, op.model));
     narrate("alias_set", before && before !== op.model ? `${op.name} now stands for ${op.model} (was ${before})` : `${op.name} stands for ${op.model}`);

@@ -22,6 +22,7 @@ import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
 import { modelAliasHandler, withModelConfig, withSpawnDefaults } from "./model-defaults.ts";
 import { isScheduled } from "../protocol/operations.ts";
+import { resolveModelName } from "../config/model-config.ts";
 
 export interface QueenOptions {
   port: number;
@@ -73,7 +74,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
     infer: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     embed: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     rank: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
-    model_alias: modelAliasHandler,
+    model_alias: modelAliasHandler(hives),
     worker_spawn: (op, ctx) => hives.run(op.hive_id, withSpawnDefaults(op), ctx),
   });
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
@@ -91,7 +92,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       token: token ?? "",
       corsOrigins: opts.corsOrigins ?? corsOriginsFrom(process.env.RBEE_CORS_ORIGINS, readConfig().cors_origins),
       routes: [
-        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(isScheduled(op) ? withModelConfig(op) : op) }),
+        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(isScheduled(op) ? { ...op, model: resolveModelName(op.model) } : op) }),
         hiveApi.routes,
         modelUploadRelay(hives),
         openAiRoutes({ registry, executor, hives, scheduler }),

@@ -66,6 +66,13 @@ describe("model config: aliases and per-model defaults on a running queen", () =
     const again = await t.run({ operation: "model_alias", name: "tiny", remove: true });
     expect(again.outcome.state).toBe("failed");
     expect(again.lines.join("\n")).toMatch(/no alias named "tiny"/);
+    const shadow = await t.run({ operation: "model_alias", name: "demo-tiny", model: "other" });
+    expect(shadow.outcome).toMatchObject({ state: "failed", error: expect.stringMatching(/demo-tiny is a model's own id/) });
+    const early = await t.run({ operation: "model_alias", name: "later", model: "not-yet" });
+    expect(early.result).toEqual([{ alias: "later", model: "not-yet" }]);
+    expect(early.lines).toContain("no online hive has not-yet yet: the alias works once one does (`rbee model download …`)");
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(["demo-tiny"]);
+    await t.run({ operation: "model_alias", name: "later", remove: true });
   });
 
   it("edits to models.json take effect with the next request; a broken file is a clear error and changes nothing", async () => {
@@ -89,11 +96,16 @@ describe("model config: aliases and per-model defaults on a running queen", () =
     writeConfig({});
   });
 
-  it("a model's context and chat template from models.json reach the worker the queen starts", async () => {
+  it("a model's context and chat template from models.json reach the workers the queen starts, and those spawned by hand", async () => {
     await stopWorkers();
     writeConfig({ models: { "demo-tiny": { context: 256, chat_template: "chatml" } } });
     await chat("demo-tiny");
     expect(await workers()).toEqual([expect.objectContaining({ model: "demo-tiny", context_size: 256, chat_template: "ChatML" })]);
+    // `rbee worker spawn` by hand resolves aliases and takes the same defaults where it gives none.
+    writeConfig({ aliases: { small: "demo-tiny" }, models: { "demo-tiny": { context: 256, chat_template: "chatml" } } });
+    const byHand = await t.run({ operation: "worker_spawn", hive_id: "localhost", model: "small", slots: 1 });
+    expect(byHand.result).toMatchObject({ model: "demo-tiny", context_size: 256, chat_template: "ChatML" });
+    await t.run({ operation: "worker_stop", hive_id: "localhost", worker_id: (byHand.result as WorkerRow).worker_id });
     writeConfig({});
   });
 
