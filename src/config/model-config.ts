@@ -75,7 +75,9 @@ export type ModelConfig = z.infer<typeof ModelConfig>;
 
 export const modelConfigFile = () => join(rbeePaths().config, "models.json");
 
-let cached: { path: string; mtimeMs: number; size: number; config: ModelConfig } | undefined;
+/** What tells a changed file apart: an edit in place (mtime, ctime, size) or a file renamed over it (inode). */
+const versionOf = (stat: { mtimeMs: number; ctimeMs: number; size: number; ino: number }) => `${stat.mtimeMs}:${stat.ctimeMs}:${stat.size}:${stat.ino}`;
+let cached: { path: string; version: string; config: ModelConfig } | undefined;
 
 /**
  * The model config as it is on disk now. Read again whenever the file changes (a stat per call),
@@ -90,7 +92,7 @@ export function readModelConfig(): ModelConfig {
   } catch {
     return {};
   }
-  if (cached && cached.path === path && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.config;
+  if (cached && cached.path === path && cached.version === versionOf(stat)) return cached.config;
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
@@ -102,7 +104,7 @@ export function readModelConfig(): ModelConfig {
     const issue = result.error.issues[0]!;
     throw new RbeeError("MODEL_CONFIG_INVALID", `${path}: ${issue.path.join(".") || "(top)"}: ${issue.message}`, "Fix the file; see the README's model config section.", 500);
   }
-  cached = { path, mtimeMs: stat.mtimeMs, size: stat.size, config: result.data };
+  cached = { path, version: versionOf(stat), config: result.data };
   return result.data;
 }
 
