@@ -21,7 +21,7 @@ export class WorkerListCommand extends QueenCommand {
 export function formatWorkers(workers: WorkerInfo[]): string {
   if (!workers.length) return "no workers (start one with `rbee worker spawn --model ID`)";
   return formatTable(
-    ["WORKER", "HIVE", "MODEL", "DEVICE", "LAYERS", "DEV MEM", "STATE", "SLOTS", "PID", "PORT", "RSS", "UPTIME", "RESTARTS"],
-    workers.map((w) => [w.worker_id, w.hive_id, w.model, w.device, w.layers_total !== undefined ? `${w.layers_offloaded}/${w.layers_total}` : "", formatBytes(w.device_memory_bytes), w.state, `${w.busy}/${w.slots}`, w.pid, w.port, formatBytes(w.rss_bytes), w.uptime_s !== undefined ? `${w.uptime_s}s` : "", w.restarts]),
+    ["WORKER", "HIVE", "MODEL", "DEVICE", "LAYERS", "DEV MEM", "STATE", "SLOTS", "CTX", "PID", "PORT", "RSS", "UPTIME", "RESTARTS"],
+    workers.map((w) => [w.worker_id, w.hive_id, w.model, w.device, w.layers_total !== undefined ? `${w.layers_offloaded}/${w.layers_total}` : "", formatBytes(w.device_memory_bytes), w.state, `${w.busy}/${w.slots}`, w.context_size ?? "", w.pid, w.port, formatBytes(w.rss_bytes), w.uptime_s !== undefined ? `${w.uptime_s}s` : "", w.restarts]),
   );
 }

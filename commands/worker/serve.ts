@@ -7,6 +7,7 @@ import { RbeeError } from "../../src/protocol/errors.ts";
 import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 import { parseGpuLayers } from "../gpu-layers-option.ts";
+import { CHAT_TEMPLATES, chatTemplateNamed } from "../../src/config/model-config.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
   static paths = [["worker", "serve"]];
@@ -47,6 +48,7 @@ export class WorkerServeCommand extends RbeeCommand {
   slots = Option.String("--slots", "1", { description: "requests that can generate at the same time", validator: t.isNumber() });
   threads = Option.String("--threads", { description: "CPU threads (default: RBEE_WORKER_THREADS, else 1 for tiny models, else all math cores)", validator: t.isNumber() });
   ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's, at most 4096)", validator: t.isNumber() });
+  chatTemplate = Option.String("--chat-template", { description: `chat wrapper by name instead of the model's own: ${CHAT_TEMPLATES.join(", ")}` });
 
   async run(): Promise<number> {
     if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) throw new UsageError(`--port must be 0..65535, not ${this.port}`);
@@ -54,6 +56,7 @@ export class WorkerServeCommand extends RbeeCommand {
     // RBEE_WORKER_THREADS sets the default for every worker a hive starts (benchmarks pin it).
     this.threads ??= process.env.RBEE_WORKER_THREADS ? Number(process.env.RBEE_WORKER_THREADS) : undefined;
     if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
+    const chatTemplate = this.chatTemplate === undefined ? undefined : chatTemplateNamed(this.chatTemplate);
     setNarrationActor("worker");
     setLogWriter((line) => process.stderr.write(`${line}\n`));
     const { startWorkerServer } = await import("../../src/worker/server.ts");
@@ -65,6 +68,7 @@ export class WorkerServeCommand extends RbeeCommand {
       slots: this.slots,
       threads: this.threads,
       contextSize: this.ctx,
+      chatTemplate,
       gpuLayers: parseGpuLayers(this.gpuLayers),
       token: loadApiToken(),
     });
@@ -81,12 +85,12 @@ export class WorkerServeCommand extends RbeeCommand {
       if (process.ppid !== parent) stopSignal();
     }, 500);
     try {
-      const { loadMs, offload } = await server.ready.catch(async (err) => {
+      const { loadMs, offload, contextSize, chatTemplate: wrapper } = await server.ready.catch(async (err) => {
         this.context.stdout.write(`${JSON.stringify({ event: "failed", ...RbeeError.from(err).toBody() })}\n`);
         await server.stop();
         throw err;
       });
-      this.context.stdout.write(`${JSON.stringify({ event: "ready", port: server.port, load_ms: Math.round(loadMs), ...offload })}\n`);
+      this.context.stdout.write(`${JSON.stringify({ event: "ready", port: server.port, load_ms: Math.round(loadMs), context_size: contextSize, chat_template: wrapper, ...offload })}\n`);
       // Loading leaves garbage behind (module set-up, the engine's start, header parsing): a
       // worker then idles for a long time, so collect it now rather than carry it (~10+ MiB).
       Bun.gc(true);

@@ -7,6 +7,7 @@ import { hiveOption } from "../hive-option.ts";
 import { RESTART_MODES } from "../../src/hive/restart-policy.ts";
 import { parseGpuLayers } from "../gpu-layers-option.ts";
 import { describeOffload, type Offload } from "../../src/engine/offload.ts";
+import { CHAT_TEMPLATES, chatTemplateNamed } from "../../src/config/model-config.ts";
 
 export class WorkerSpawnCommand extends JobCommand {
   static paths = [["worker", "spawn"]];
@@ -33,13 +34,14 @@ export class WorkerSpawnCommand extends JobCommand {
     validator: t.isEnum(RESTART_MODES),
   });
 
-  ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's training context, at most 4096)", validator: t.isNumber() });
+  ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's `context` in models.json, else its training context when memory allows, else less)", validator: t.isNumber() });
+  chatTemplate = Option.String("--chat-template", { description: `chat wrapper by name instead of the model's own (default: models.json's chat_template): ${CHAT_TEMPLATES.join(", ")}` });
 
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}), ...(this.ctx !== undefined ? { ctx: this.ctx } : {}) }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}), ...(this.ctx !== undefined ? { ctx: this.ctx } : {}), ...(this.chatTemplate !== undefined ? { chat_template: chatTemplateNamed(this.chatTemplate) } : {}) }, (r) => {
       const w = r as WorkerInfo;
       const where = w.backend ? `; ${describeOffload(w as Offload)}` : "";
-      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}${where}`;
+      return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}, ${w.context_size} tokens of context per slot${where}`;
     });
   }
 }

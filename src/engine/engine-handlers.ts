@@ -10,6 +10,7 @@ import { installEngine, removeEngine } from "./engine-install.ts";
 import { withUploads } from "./engine-upload.ts";
 import { listEngines } from "./engine-list.ts";
 import { estimateModelMemory, type MemoryEstimate } from "./memory-estimate.ts";
+import { contextCandidates, fitContext, type ContextWish } from "./context-choice.ts";
 import { engineMissing, placeWorker, type GpuLayers, type PlacementDecision } from "./placement.ts";
 
 /** The engine and device operations a hive runs itself. */
@@ -60,13 +61,16 @@ export async function fitOnHive(modelPath: string, device: string, slots: number
  * Picks the device for a new worker on this hive and says why, before anything starts:
  * estimates the model's memory, lists the devices and applies placeWorker's rules.
  */
-export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers): Promise<PlacementDecision> {
+export async function placeOnHive(hiveId: string, modelPath: string, device: string, slots: number, gpuLayers?: GpuLayers, wish: ContextWish = {}, model = modelPath): Promise<PlacementDecision & { contextSize: number }> {
   const backend = device === "auto" ? "cpu" : parseDevice(device).backend;
-  const { need, devices } = await fitOnHive(modelPath, device, slots);
+  const { need: base, devices } = await fitOnHive(modelPath, device, slots);
+  const candidates = contextCandidates(base.train_context, wish, model);
   if (backend !== "cpu" && !engineInstalled(backend)) {
     throw engineMissing(device, backend, devices, hiveId);
   }
-  const decision = placeWorker(device, need, devices, hiveId, gpuLayers);
-  narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers)`, { device: decision.device, need_bytes: need.total_bytes });
-  return decision;
+  const { decision, need } = fitContext(base, candidates, (n) => placeWorker(device, n, devices, hiveId, gpuLayers));
+  const contextSize = need.context_per_slot;
+  const shortened = contextSize < base.train_context && !wish.ctx ? ` (context ${contextSize} of the model's ${base.train_context}: memory is short)` : "";
+  narrate("placement", `${decision.reason}; estimate ${formatBytes(need.total_bytes)} (weights ${formatBytes(need.weights_bytes)}, KV ${formatBytes(need.kv_bytes)}, ${need.layers} layers, ${contextSize} tokens × ${slots} slot(s))${shortened}`, { device: decision.device, need_bytes: need.total_bytes, context_size: contextSize });
+  return { ...decision, contextSize };
 }

@@ -10,6 +10,8 @@ export interface MemoryEstimate {
   layers: number;
   context_per_slot: number;
   slots: number;
+  /** The context the model was trained for (its GGUF's context_length). */
+  train_context: number;
 }
 
 /** llama.cpp's compute buffers and the runtime's own: a floor, plus a share of the weights. */
@@ -49,5 +51,5 @@ export async function estimateModelMemory(modelPath: string, opts: { slots: numb
   const weights = statSync(modelPath).size;
   const kv = Math.round(layers * context * opts.slots * (keyLen + valueLen) * kvHeads * 2);
   const overhead = Math.round(OVERHEAD_FLOOR + OVERHEAD_SHARE * weights);
-  return { weights_bytes: weights, kv_bytes: kv, overhead_bytes: overhead, total_bytes: weights + kv + overhead, layers, context_per_slot: context, slots: opts.slots };
+  return { weights_bytes: weights, kv_bytes: kv, overhead_bytes: overhead, total_bytes: weights + kv + overhead, layers, context_per_slot: context, slots: opts.slots, train_context: train };
 }

@@ -6,7 +6,7 @@ import { engineHandlers, fitOnHive, placeOnHive } from "../engine/engine-handler
 import { RbeeError } from "../protocol/errors.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
-import { embedOnHive } from "./hive-embed.ts";
+import { embedOnHive, rankOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
@@ -19,8 +19,8 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     },
     worker_spawn: async (op) => {
       const model = models.get(op.model);
-      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, ...(op.ctx ? { contextSize: op.ctx } : {}) });
+      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers, { ctx: op.ctx, min: op.min_ctx }, model.id);
+      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, contextSize: placed.contextSize, chatTemplate: op.chat_template });
       return worker.info();
     },
     worker_list: async () => pool.list(),
@@ -52,5 +52,6 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),
     ...engineHandlers(hiveId),
     embed: (op, { signal, deadline }) => embedOnHive(op, pool, models, signal, deadline),
+    rank: (op, { signal, deadline }) => rankOnHive(op, pool, models, signal, deadline),
   };
 }

@@ -43,8 +43,8 @@ export async function chooseWorker(op: { model: string; worker_id?: string }, po
   }
   const model = models.get(op.model);
   narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
-  const placed = await placeOnHive(pool.hiveId, model.path, "auto", 1);
-  return pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: 1 });
+  const placed = await placeOnHive(pool.hiveId, model.path, "auto", 1, undefined, {}, model.id);
+  return pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: 1, contextSize: placed.contextSize });
 }
 
 /**

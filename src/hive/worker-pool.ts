@@ -15,6 +15,8 @@ export interface SpawnRequest {
   restart?: RestartMode;
   /** Context tokens per slot (default: the model's, at most 4096). */
   contextSize?: number;
+  /** A chat wrapper by name (models.json `chat_template`); default: what the model implies. */
+  chatTemplate?: string;
 }
 
 /** The workers of one hive: spawn, find, stop. Stopping the hive stops them all. */
@@ -63,8 +65,8 @@ export class WorkerPool {
   }
 
   /** Each worker's slots and state, without `info()`'s /proc reads: the queen's scheduler asks on every request. */
-  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[] {
-    return [...this.workers.values()].map((w) => ({ worker_id: w.spec.workerId, model: w.spec.modelId, state: w.state, slots: w.spec.slots, busy: w.busy }));
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; context_size?: number }[] {
+    return [...this.workers.values()].map((w) => ({ worker_id: w.spec.workerId, model: w.spec.modelId, state: w.state, slots: w.spec.slots, busy: w.busy, context_size: w.contextSize }));
   }
 
   get(workerId: string): WorkerProcess {

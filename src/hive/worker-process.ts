@@ -25,6 +25,7 @@ export interface WorkerSpec {
   /** Which exits bring it back; on-failure by default. */
   restart?: RestartMode;
   contextSize?: number;
+  chatTemplate?: string;
 }
 
 export interface WorkerInfo extends Partial<Offload> {
@@ -43,6 +44,10 @@ export interface WorkerInfo extends Partial<Offload> {
   restarts: number;
   restart_policy?: RestartMode;
   load_ms?: number;
+  /** Tokens per slot, as the loaded worker reports it (else as asked). */
+  context_size?: number;
+  /** The chat wrapper the worker renders chat messages with. */
+  chat_template?: string;
   error?: string;
 }
 
@@ -62,6 +67,8 @@ export class WorkerProcess {
   port?: number;
   loadMs?: number;
   offload?: Offload;
+  /** What the loaded worker reported: its context per slot and chat wrapper. */
+  loaded?: { context_size?: number; chat_template?: string };
   error?: string;
   private startedAt?: number;
   private child?: ResultPromise;
@@ -84,6 +91,11 @@ export class WorkerProcess {
     this.tracker = new RestartTracker(policy);
   }
 
+  /** Tokens per slot: what the loaded worker reported, else what it was asked for. */
+  get contextSize(): number | undefined {
+    return this.loaded?.context_size ?? this.spec.contextSize;
+  }
+
   get url(): string | undefined {
     return this.port ? `http://127.0.0.1:${this.port}` : undefined;
   }
@@ -92,7 +104,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const { workerId, modelId, modelPath, device, slots, gpuLayers } = this.spec;
     this.state = "starting";
-    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : []), ...(this.spec.contextSize ? ["--ctx", String(this.spec.contextSize)] : [])];
+    const args = ["worker", "serve", "--model", modelPath, "--model-id", modelId, "--device", device, "--port", "0", "--slots", String(slots), ...(gpuLayers !== undefined ? ["--gpu-layers", String(gpuLayers)] : []), ...(this.spec.contextSize ? ["--ctx", String(this.spec.contextSize)] : []), ...(this.spec.chatTemplate ? ["--chat-template", this.spec.chatTemplate] : [])];
     // Each worker gets its own token: only its hive can talk to it.
     this.token = randomBytes(16).toString("hex");
     // extendEnv: false, or execa would add back what workerEnv withholds.
@@ -146,6 +158,7 @@ export class WorkerProcess {
       this.port = msg.port;
       this.loadMs = msg.load_ms;
       this.offload = offloadOf(msg);
+      this.loaded = { context_size: typeof msg.context_size === "number" ? msg.context_size : undefined, chat_template: typeof msg.chat_template === "string" ? msg.chat_template : undefined };
       this.state = "ready";
       this.error = undefined;
       const where = this.offload ? `: ${describeOffload(this.offload)}` : "";
@@ -271,6 +284,8 @@ export class WorkerProcess {
       ...(this.port ? { port: this.port, url: this.url } : {}),
       ...(this.startedAt && this.state !== "stopped" ? { uptime_s: Math.round((Date.now() - this.startedAt) / 1000) } : {}),
       ...(this.loadMs !== undefined ? { load_ms: this.loadMs } : {}),
+      ...(this.contextSize ? { context_size: this.contextSize } : {}),
+      ...(this.loaded?.chat_template ? { chat_template: this.loaded.chat_template } : {}),
       ...this.offload,
       ...(this.error ? { error: this.error } : {}),
     };

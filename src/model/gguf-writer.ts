@@ -35,6 +35,13 @@ export interface DemoModelOptions {
    * sparse file whose header declares a model of any size (placement tests), not loadable.
    */
   sparse?: boolean;
+  /**
+   * A reranker instead of a chat model: Qwen3's architecture (what llama.cpp ranks with a
+   * last-token classification head) with a two-label `cls.output` head, so llama.cpp and
+   * node-llama-cpp accept it for ranking. Random weights: the scores mean nothing, but they
+   * differ per document and are repeatable.
+   */
+  reranker?: boolean;
 }
 
 const ALIGNMENT = 32;
@@ -66,6 +73,7 @@ function resolve(opts: DemoModelOptions) {
     ff: opts.ff ?? Math.ceil((dim * 8) / 3 / 32) * 32,
     ctx: opts.ctx ?? 2048,
     type: opts.type ?? "f32",
+    arch: opts.reranker ? "qwen3" : "llama",
   };
   if (dim % 32 || o.ff % 32) throw new Error("dim and ff must be multiples of 32 (ggml block size)");
   if (dim % heads || heads % o.kvHeads) throw new Error("dim must divide into heads, and heads into kvHeads");
@@ -112,7 +120,10 @@ function tensorSpecs(o: ReturnType<typeof resolve>, isReadable: (token: number) 
       { name: `${p}ffn_up.weight`, dims: [o.dim, o.ff], type: o.type, fill: matrix(o.dim, o.ff, true) },
       { name: `${p}ffn_down.weight`, dims: [o.ff, o.dim], type: o.type, fill: matrix(o.ff, o.dim, false) },
     );
+    // Qwen3 normalises queries and keys per head.
+    if (o.arch === "qwen3") specs.push({ name: `${p}attn_q_norm.weight`, dims: [o.dim / o.heads], type: "f32", fill: ones(o.dim / o.heads) }, { name: `${p}attn_k_norm.weight`, dims: [o.dim / o.heads], type: "f32", fill: ones(o.dim / o.heads) });
   }
+  if (o.arch === "qwen3") specs.push({ name: "cls.output.weight", dims: [o.dim, 2], type: "f32", fill: () => uniform(o.dim * 2, 1 / Math.sqrt(o.dim)) });
   specs.push(
     { name: "output_norm.weight", dims: [o.dim], type: "f32", fill: ones(o.dim) },
     {
@@ -138,20 +149,20 @@ function tensorSpecs(o: ReturnType<typeof resolve>, isReadable: (token: number) 
 function metadata(o: ReturnType<typeof resolve>, vocab: ReturnType<typeof buildVocab>): [string, MetaValue][] {
   const u32 = (value: number): MetaValue => ({ type: "u32", value });
   return [
-    ["general.architecture", { type: "str", value: "llama" }],
+    ["general.architecture", { type: "str", value: o.arch }],
     ["general.name", { type: "str", value: "rbee demo (random weights)" }],
     ["general.alignment", u32(ALIGNMENT)],
     // llama.cpp's file-type ids (ALL_F32, MOSTLY_F16, MOSTLY_Q8_0): readers name the quantization by it.
     ["general.file_type", u32(FILE_TYPE[o.type])],
-    ["llama.context_length", u32(o.ctx)],
-    ["llama.embedding_length", u32(o.dim)],
-    ["llama.block_count", u32(o.layers)],
-    ["llama.feed_forward_length", u32(o.ff)],
-    ["llama.attention.head_count", u32(o.heads)],
-    ["llama.attention.head_count_kv", u32(o.kvHeads)],
-    ["llama.rope.dimension_count", u32(o.dim / o.heads)],
-    ["llama.attention.layer_norm_rms_epsilon", { type: "f32", value: 1e-5 }],
-    ["llama.vocab_size", u32(o.vocab)],
+    [`${o.arch}.context_length`, u32(o.ctx)],
+    [`${o.arch}.embedding_length`, u32(o.dim)],
+    [`${o.arch}.block_count`, u32(o.layers)],
+    [`${o.arch}.feed_forward_length`, u32(o.ff)],
+    [`${o.arch}.attention.head_count`, u32(o.heads)],
+    [`${o.arch}.attention.head_count_kv`, u32(o.kvHeads)],
+    [`${o.arch}.rope.dimension_count`, u32(o.dim / o.heads)],
+    [`${o.arch}.attention.layer_norm_rms_epsilon`, { type: "f32", value: 1e-5 }],
+    [`${o.arch}.vocab_size`, u32(o.vocab)],
     ["tokenizer.ggml.model", { type: "str", value: "llama" }],
     ["tokenizer.ggml.tokens", { type: "str[]", value: vocab.tokens }],
     ["tokenizer.ggml.scores", { type: "f32[]", value: vocab.scores }],
@@ -162,6 +173,8 @@ function metadata(o: ReturnType<typeof resolve>, vocab: ReturnType<typeof buildV
     ["tokenizer.ggml.add_bos_token", { type: "bool", value: true }],
     ["tokenizer.ggml.add_eos_token", { type: "bool", value: false }],
     ["tokenizer.chat_template", { type: "str", value: DEMO_CHAT_TEMPLATE }],
+    // The labels size the head; pooling 4 is llama.cpp's LLAMA_POOLING_TYPE_RANK.
+    ...(o.arch === "qwen3" ? ([[`${o.arch}.classifier.output_labels`, { type: "str[]", value: ["yes", "no"] }], [`${o.arch}.pooling_type`, u32(4)]] as [string, MetaValue][]) : []),
   ];
 }
 

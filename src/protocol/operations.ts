@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
+import { CHAT_TEMPLATES } from "../config/model-config.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -53,6 +54,10 @@ export const Operation = z.discriminatedUnion("operation", [
       slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
       restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
       ctx: z.number().int().min(64).max(1_048_576).optional(),
+      /** The least context per slot the request that caused this spawn needs (prompt + max_tokens). */
+      min_ctx: z.number().int().min(1).max(1_048_576).optional(),
+      /** A chat wrapper by name instead of the one the model's GGUF implies. */
+      chat_template: z.enum(CHAT_TEMPLATES).optional(),
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
@@ -89,12 +94,19 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_list"), hive_id: hiveId }).strict(),
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
+  // No name: list the aliases; a name and a model: set it; a name and remove: delete it.
+  z
+    .object({ operation: z.literal("model_alias"), name: id.optional(), model: id.optional(), remove: z.boolean().default(false) })
+    .strict()
+    .refine((o) => (o.name === undefined ? o.model === undefined && !o.remove : o.remove === (o.model === undefined)), "give a name and a model, a name and remove, or nothing (to list)"),
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
     .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
   z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
+  // Scores documents against a query with a reranker model (llama-server's /v1/rerank).
+  z.object({ operation: z.literal("rank"), hive_id: id.optional(), worker_id: id.optional(), model: id, query: noControl(100_000), documents: z.array(noControl(100_000)).min(1).max(256) }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];
@@ -124,9 +136,15 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_list: "hive",
   model_get: "hive",
   model_delete: "hive",
+  model_alias: "queen",
   infer: "queen",
   embed: "queen",
+  rank: "queen",
 };
+
+/** Operations the queen schedules onto a worker's slot: generation, embedding, ranking. */
+export type ScheduledOp = OperationOf<"infer"> | OperationOf<"embed"> | OperationOf<"rank">;
+export const isScheduled = (op: Operation): op is ScheduledOp => op.operation === "infer" || op.operation === "embed" || op.operation === "rank";
 
 export const OPERATION_NAMES = Object.keys(OPERATION_TARGET) as OperationName[];
 

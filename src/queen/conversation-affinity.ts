@@ -1,7 +1,7 @@
-import type { OperationOf } from "../protocol/operations.ts";
+import type { ScheduledOp } from "../protocol/operations.ts";
 
 /** What the scheduler places: a generation, or an embedding (which holds no conversation). */
-type Placed = OperationOf<"infer"> | OperationOf<"embed">;
+type Placed = ScheduledOp;
 
 /** How much of a prompt is remembered per worker. */
 const REMEMBERED_CHARS = 4096;
@@ -47,4 +47,4 @@ export class ConversationAffinity {
 }
 
 /** A request's text in the order the worker reads it. */
-const conversationText = (op: Placed) => (op.operation === "embed" ? "" : (op.prompt ?? (op.messages ?? []).map((m) => `${m.role}\n${m.content}\n`).join("")));
+const conversationText = (op: Placed) => (op.operation !== "infer" ? "" : (op.prompt ?? (op.messages ?? []).map((m) => `${m.role}\n${m.content}\n`).join("")));

@@ -2,7 +2,7 @@ import type { JobRegistry } from "../jobs/job-registry.ts";
 import { cancelJob, runJob, type Executor } from "../jobs/job-runner.ts";
 import type { Frame, Job } from "../jobs/job.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import type { OperationOf, ScheduledOp } from "../protocol/operations.ts";
 import type { NarrationEvent, TokenLogprob } from "../protocol/events.ts";
 import { isDeadline } from "../jobs/deadline.ts";
 
@@ -35,7 +35,7 @@ const tokenOf = (frame: Frame) => (frame.event?.kind === "token" ? frame.event :
 export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
-  op: OperationOf<"infer"> | OperationOf<"embed"> | OperationOf<"model_download">,
+  op: ScheduledOp | OperationOf<"model_download">,
   onToken: (text: string, logprobs?: TokenLogprob[]) => void,
   opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void; onNarration?: (event: NarrationEvent) => void } = {},
 ): InferJob {

@@ -3,7 +3,7 @@ import type { JobRegistry } from "../jobs/job-registry.ts";
 import type { Executor } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
-import type { OperationOf } from "../protocol/operations.ts";
+import type { OperationOf, ScheduledOp } from "../protocol/operations.ts";
 import type { InferScheduler } from "./infer-scheduler.ts";
 import { startInferJob, type InferJob } from "./infer-job.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
@@ -40,7 +40,7 @@ export interface OpenInfer {
  * deadline header, the scheduler's grant, cancel when the client goes away, and the tokens
  * held until the room is ready to send them. The rooms only translate.
  */
-export function openInfer(c: Context, op: OperationOf<"infer"> | OperationOf<"embed">, deps: InferDeps): OpenInfer {
+export function openInfer(c: Context, op: ScheduledOp, deps: InferDeps): OpenInfer {
   const deadline = readDeadline(c.req.header(DEADLINE_HEADER));
   const buffered: string[] = [];
   const bufferedLogprobs: (TokenLogprob[] | undefined)[] = [];
@@ -106,9 +106,21 @@ export interface EmbedOutcome {
   prompt_tokens: number;
 }
 
-/** Runs an `embed` as a queen job and returns its vectors. */
-export async function runEmbed(c: Context, op: OperationOf<"embed">, deps: InferDeps): Promise<EmbedOutcome & { headers: Record<string, string> }> {
+/** What a `rank` job answers: one score per document, in their order. */
+export interface RankOutcome {
+  scores: number[];
+  prompt_tokens: number;
+}
+
+/** Runs a one-answer operation (embed, rank) as a queen job and returns its result. */
+async function runWhole<T>(c: Context, op: ScheduledOp, deps: InferDeps): Promise<T & { headers: Record<string, string> }> {
   const run = openInfer(c, op, deps);
-  const outcome = (await run.run.outcome) as unknown as EmbedOutcome;
+  const outcome = (await run.run.outcome) as unknown as T;
   return { ...outcome, headers: run.headers };
 }
+
+/** Runs an `embed` as a queen job and returns its vectors. */
+export const runEmbed = (c: Context, op: OperationOf<"embed">, deps: InferDeps) => runWhole<EmbedOutcome>(c, op, deps);
+
+/** Runs a `rank` as a queen job and returns its scores. */
+export const runRank = (c: Context, op: OperationOf<"rank">, deps: InferDeps) => runWhole<RankOutcome>(c, op, deps);

@@ -3,15 +3,17 @@ import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
-import { DEFAULT_WORKER_SLOTS, type OperationOf } from "../protocol/operations.ts";
+import { DEFAULT_WORKER_SLOTS, isScheduled, type Operation, type OperationOf, type ScheduledOp } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import { choosePlacement } from "./spawn-placement.ts";
 import { WaitQueue } from "./wait-queue.ts";
 import { ConversationAffinity } from "./conversation-affinity.ts";
 import { COMING_STATES, onlineWorkers, slotKey, type LiveWorkers, type WorkerSlots } from "./worker-view.ts";
+import { contextNeed, exactNeed } from "./context-need.ts";
+import { modelSettings } from "../config/model-config.ts";
 
-/** An embed takes a worker's slot as an infer does, and is scheduled alike. */
-type InferOp = OperationOf<"infer"> | OperationOf<"embed">;
+/** An embed or rank takes a worker's slot as an infer does, and is scheduled alike. */
+type InferOp = ScheduledOp;
 
 export interface SchedulerOptions {
   /** Requests that may wait for a slot; past this they get QUEUE_FULL (503). */
@@ -38,6 +40,8 @@ export interface InferResult {
 
 interface Pending {
   op: InferOp;
+  /** Tokens of context per slot this request needs (see context-need.ts). */
+  need: number;
   job: Job;
   queuedAt: number;
   /** Runs `fn` in this request's narration context (its job's stream), whoever calls. */
@@ -69,7 +73,7 @@ export class InferScheduler {
   private readonly inflight = new Map<string, number>();
   /** What each worker served last: a conversation goes back to its worker. */
   private readonly affinity = new ConversationAffinity();
-  private readonly spawning = new Set<{ model: string; hive?: string }>();
+  private readonly spawning = new Set<{ model: string; hive?: string; need: number }>();
   /** Workers the queen just started, until their hive's heartbeat lists them. */
   private readonly fresh = new Map<string, { worker: WorkerSlots; until: number }>();
   private readonly stopping = new AbortController();
@@ -119,17 +123,22 @@ export class InferScheduler {
 
   async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
     if (op.hive_id) this.assertHive(op.hive_id);
+    let need = contextNeed(op);
     for (let attempt = 1; ; attempt++) {
       // A retry keeps its place: it already had its turn, so it waits at the front.
-      const grant = await this.acquire(op, ctx, attempt > 1);
+      const grant = await this.acquire(op, need, ctx, attempt > 1);
       this.grantWatchers.get(ctx.job)?.();
       try {
         const result = await this.hives.run(grant.hive_id, { ...op, hive_id: grant.hive_id, ...(grant.worker_id ? { worker_id: grant.worker_id } : {}) }, ctx);
         this.onResult?.(result as InferResult);
         return result;
       } catch (err) {
-        if (ctx.signal.aborted || attempt >= MAX_BUSY_RETRIES || !isWorkerBusy(err)) throw err;
-        narrate("worker_busy_retry", `worker ${grant.worker_id} is still releasing a slot; trying again`, { level: "debug", attempt });
+        const exact = exactNeed(op, err);
+        if (ctx.signal.aborted || attempt >= MAX_BUSY_RETRIES || !(isWorkerBusy(err) || (exact && exact > need))) throw err;
+        if (exact && exact > need) {
+          narrate("context_retry", `worker ${grant.worker_id}'s context is too short for this prompt: it needs ${exact} tokens of context; looking for a worker that fits`, { need: exact });
+          need = exact;
+        } else narrate("worker_busy_retry", `worker ${grant.worker_id} is still releasing a slot; trying again`, { level: "debug", attempt });
       } finally {
         this.release(grant);
       }
@@ -138,9 +147,9 @@ export class InferScheduler {
   }
 
   /** Refuses an infer at the door while the queue is full (the job API answers 503). */
-  admit(op: { operation: string; model?: string; hive_id?: string }): void {
+  admit(op: Operation): void {
     // A request a free slot takes at once never waits, so a full (or zero-sized) queue is no reason to refuse it.
-    if ((op.operation !== "infer" && op.operation !== "embed") || !this.queue.full || this.freeWorker(op as InferOp)) return;
+    if (!isScheduled(op) || !this.queue.full || this.freeWorker(op, contextNeed(op))) return;
     this.onRejected?.();
     throw new RbeeError("QUEUE_FULL", `${this.queue.size} request(s) already wait for a free slot`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
   }
@@ -150,22 +159,23 @@ export class InferScheduler {
     this.stopping.abort(new RbeeError("CANCELLED", "the queen is shutting down"));
   }
 
-  private async acquire(op: InferOp, ctx: ExecutorContext, retry = false): Promise<Grant> {
+  private async acquire(op: InferOp, need: number, ctx: ExecutorContext, retry = false): Promise<Grant> {
     // Nobody waits ahead for this model (or this is a retry, first in line): take a free slot at once.
     if (retry || !this.queue.some((p) => p.op.model === op.model)) {
-      const grant = this.take(op);
+      const grant = this.take(op, need);
       if (grant) return grant;
     }
     if (this.queue.full && !retry) {
       this.onRejected?.();
       throw new RbeeError("QUEUE_FULL", `all slots for ${op.model} are busy and ${this.queue.size} request(s) already wait`, "Retry shortly, or start more workers (`rbee worker spawn`) or workers with more slots.", 503);
     }
-    const pending: Pending = { op, job: ctx.job, queuedAt: Date.now(), inContext: AsyncResource.bind(<T>(fn: () => T) => fn()) };
+    const pending: Pending = { op, need, job: ctx.job, queuedAt: Date.now(), inContext: AsyncResource.bind(<T>(fn: () => T) => fn()) };
     const { position, granted } = this.queue.join(pending, ctx.signal, retry);
-    const starting = !this.capacityComing(op);
+    const starting = !this.capacityComing(op, need);
     if (starting) this.spawnFor(pending);
     // Whether a worker can start at all is known only once a hive says it has the model (placement).
-    narrate("queued", starting ? `no worker for ${op.model} yet: looking for a hive that has it (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
+    const none = this.workers().some((w) => w.model === op.model && COMING_STATES.has(w.state)) ? `no worker for ${op.model} has ${need} tokens of context per slot` : `no worker for ${op.model} yet`;
+    narrate("queued", starting ? `${none}: looking for a hive that has it (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
     this.ensureRecheck();
     const grant = await granted;
     narrate("dequeued", `left the queue after ${Date.now() - pending.queuedAt} ms`, { waited_ms: Date.now() - pending.queuedAt });
@@ -173,19 +183,19 @@ export class InferScheduler {
   }
 
   /** The least busy ready worker with a free slot for `op`, if any (nobody waiting ahead). */
-  private freeWorker(op: InferOp): WorkerSlots | undefined {
+  private freeWorker(op: InferOp, need: number): WorkerSlots | undefined {
     if (this.queue.some((p) => p.op.model === op.model)) return undefined;
-    return this.leastBusy(op);
+    return this.leastBusy(op, need);
   }
 
   /**
    * The idle worker that last served the start of this conversation (its slot still holds that
    * KV); else the least busy, and among those the one used longest ago.
    */
-  private leastBusy(op: InferOp): WorkerSlots | undefined {
+  private leastBusy(op: InferOp, need: number): WorkerSlots | undefined {
     let best: { w: WorkerSlots; rank: number[] } | undefined;
     for (const w of this.workers()) {
-      if (w.model !== op.model || w.state !== "ready" || w.busy >= w.slots || (op.hive_id && w.hive_id !== op.hive_id)) continue;
+      if (w.model !== op.model || w.state !== "ready" || w.busy >= w.slots || (op.hive_id && w.hive_id !== op.hive_id) || !fitsContext(w, need)) continue;
       const key = slotKey(w.hive_id, w.worker_id);
       // An idle worker still holds its last conversation in a free slot; a busy one may be using that slot.
       const rank = [w.busy === 0 ? this.affinity.shared(key, op) : 0, -w.busy, w.slots, -this.affinity.lastUsed(key)];
@@ -195,8 +205,8 @@ export class InferScheduler {
   }
 
   /** Reserves the least busy ready worker with a free slot for `op`, if any. */
-  private take(op: InferOp): Grant | undefined {
-    const best = this.leastBusy(op);
+  private take(op: InferOp, need: number): Grant | undefined {
+    const best = this.leastBusy(op, need);
     if (!best) return undefined;
     const key = slotKey(best.hive_id, best.worker_id);
     this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
@@ -217,17 +227,18 @@ export class InferScheduler {
   }
 
   /** A slot will free up for `op` without starting anything: a worker exists, or one is starting. */
-  private capacityComing(op: InferOp): boolean {
+  private capacityComing(op: InferOp, need: number): boolean {
     const fits = (model: string, hive?: string) => model === op.model && (!op.hive_id || !hive || hive === op.hive_id);
-    for (const s of this.spawning) if (fits(s.model, s.hive)) return true;
-    return this.workers().some((w) => fits(w.model, w.hive_id) && COMING_STATES.has(w.state));
+    // A worker being started for a smaller request may still get a context too short for this one.
+    for (const s of this.spawning) if (fits(s.model, s.hive) && s.need >= need) return true;
+    return this.workers().some((w) => fits(w.model, w.hive_id) && COMING_STATES.has(w.state) && fitsContext(w, need));
   }
 
   /** Hands free slots to waiters in arrival order; starts workers for waiters nothing will serve. */
   private pump(): void {
     // Each grant is narrated in its own request's job, whoever freed the slot.
-    this.queue.serve((p) => p.inContext(() => this.take(p.op)));
-    for (const p of this.queue.payloads()) if (!this.capacityComing(p.op)) this.spawnFor(p);
+    this.queue.serve((p) => p.inContext(() => this.take(p.op, p.need)));
+    for (const p of this.queue.payloads()) if (!this.capacityComing(p.op, p.need)) this.spawnFor(p);
     if (!this.queue.size) {
       clearInterval(this.recheck);
       this.recheck = undefined;
@@ -237,15 +248,27 @@ export class InferScheduler {
   /** Starts a worker for `p`'s model, narrated in p's job; its waiters get it through `pump`. */
   private spawnFor(p: Pending): void {
     const { model, hive_id: hive } = p.op;
-    const ticket = { model, hive };
+    const ticket = { model, hive, need: p.need };
     this.spawning.add(ticket);
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(this.options.spawnTimeoutMs)]);
     const run = async (): Promise<Grant | undefined> => {
-      const placement = await choosePlacement(this.hives, model, hive, this.workers(), p.job, signal, { device: this.options.device, slots: this.options.spawnSlots });
+      // models.json's defaults for this model: its device, context and chat template.
+      const settings = modelSettings(model);
+      const placement = await choosePlacement(this.hives, model, hive, this.workers(), p.job, signal, { device: settings.device ?? this.options.device, slots: this.options.spawnSlots, ...(settings.context ? { ctx: settings.context } : {}) });
       if (placement.blind) return { hive_id: placement.hiveId };
-      const spawn = { operation: "worker_spawn" as const, hive_id: placement.hiveId, model, device: placement.device ?? this.options.device, slots: this.options.spawnSlots, restart: "on-failure" as const };
-      const info = (await this.hives.run(placement.hiveId, spawn, { signal, job: p.job })) as { worker_id: string; slots: number };
-      const worker: WorkerSlots = { hive_id: placement.hiveId, worker_id: info.worker_id, model, state: "ready", slots: info.slots, busy: 0, live: false };
+      const spawn = {
+        operation: "worker_spawn" as const,
+        hive_id: placement.hiveId,
+        model,
+        device: placement.device ?? settings.device ?? this.options.device,
+        slots: this.options.spawnSlots,
+        restart: "on-failure" as const,
+        ...(settings.context ? { ctx: settings.context } : {}),
+        ...(p.need ? { min_ctx: p.need } : {}),
+        ...(settings.chat_template ? { chat_template: settings.chat_template } : {}),
+      };
+      const info = (await this.hives.run(placement.hiveId, spawn as OperationOf<"worker_spawn">, { signal, job: p.job })) as { worker_id: string; slots: number; context_size?: number };
+      const worker: WorkerSlots = { hive_id: placement.hiveId, worker_id: info.worker_id, model, state: "ready", slots: info.slots, busy: 0, live: false, context_size: info.context_size };
       this.fresh.set(slotKey(worker.hive_id, worker.worker_id), { worker, until: Date.now() + FRESH_MS });
       return undefined;
     };
@@ -258,7 +281,9 @@ export class InferScheduler {
       },
       (err) => {
         this.spawning.delete(ticket);
-        this.queue.rejectWhere((w) => w.op.model === model && !this.capacityComing(w.op), err);
+        // A context no worker of this model can have fails only the requests that need as much.
+        const tooLong = err instanceof RbeeError && err.code === "CONTEXT_TOO_LONG";
+        this.queue.rejectWhere((w) => w.op.model === model && !this.capacityComing(w.op, w.need) && (!tooLong || w.need >= p.need), err);
         this.pump();
       },
     );
@@ -278,6 +303,9 @@ export class InferScheduler {
     if (hive.state !== "online") throw new RbeeError("HIVE_OFFLINE", `hive ${hiveId} is offline`, `Start it with \`rbee hive start --host ${hiveId}\`.`, 503);
   }
 }
+
+/** Whether a worker's slots hold `need` tokens; a worker whose context is unknown is assumed to. */
+const fitsContext = (w: WorkerSlots, need: number) => w.context_size === undefined || w.context_size >= need;
 
 function isWorkerBusy(err: unknown): boolean {
   if (!(err instanceof RbeeError)) return false;

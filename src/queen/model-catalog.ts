@@ -2,6 +2,7 @@ import { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
 import type { ModelRecord } from "../model/model-record.ts";
+import { readModelConfig } from "../config/model-config.ts";
 
 export interface OpenAiModel {
   id: string;
@@ -11,7 +12,7 @@ export interface OpenAiModel {
 }
 
 /** A hive's catalog entry (ModelRecord); older hives may leave fields out. */
-export type HiveModel = Partial<ModelRecord> & { id: string };
+export type HiveModel = Partial<ModelRecord> & { id: string; /** Set on an alias's entry: the model id it stands for. */ alias_of?: string };
 
 const LIST_TIMEOUT_MS = 5_000;
 
@@ -22,7 +23,7 @@ const LIST_TIMEOUT_MS = 5_000;
  * out of the list rather than failing it. Not a queen job: clients poll this list often.
  */
 export async function listModels(hives: HiveDirectory, signal?: AbortSignal): Promise<OpenAiModel[]> {
-  return (await listModelRecords(hives, signal)).map((m) => ({ id: m.id, object: "model", created: Math.floor((Date.parse(m.added_at ?? "") || 0) / 1000), owned_by: "rbee" }));
+  return withAliases(await listModelRecords(hives, signal)).map((m) => ({ id: m.id, object: "model", created: Math.floor((Date.parse(m.added_at ?? "") || 0) / 1000), owned_by: "rbee" }));
 }
 
 /** Each model of every online hive once (the earliest added), sorted by id; for every API room. */
@@ -48,4 +49,17 @@ export async function listModelRecords(hives: HiveDirectory, signal?: AbortSigna
     if (!known || addedAt(m) < addedAt(known)) byId.set(m.id, m);
   }
   return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * The list with each alias (models.json) whose model is in it, as an entry of its own named
+ * by the alias: clients pick models from these lists, so an alias must show there to be used.
+ */
+export function withAliases(records: HiveModel[]): HiveModel[] {
+  const byId = new Map(records.map((m) => [m.id, m]));
+  const aliases = Object.entries(readModelConfig().aliases ?? {}).flatMap(([alias, id]) => {
+    const target = byId.get(id);
+    return target && !byId.has(alias) ? [{ ...target, id: alias, alias_of: id }] : [];
+  });
+  return [...records, ...aliases].sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -20,6 +20,9 @@ import { ollamaRoutes } from "./ollama/ollama-routes.ts";
 import { anthropicRoutes } from "./anthropic/anthropic-routes.ts";
 import { corsOriginsFrom } from "../http/cors.ts";
 import { readConfig } from "../config/config-file.ts";
+import { modelAliasHandler, withModelConfig, withSpawnDefaults } from "./model-defaults.ts";
+import { isScheduled } from "../protocol/operations.ts";
+import { resolveModelName } from "../config/model-config.ts";
 
 export interface QueenOptions {
   port: number;
@@ -67,7 +70,15 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const counters = new InferCounters();
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
-  const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx), embed: (op, ctx) => scheduler.infer(op, ctx) });
+  // Every API's requests become these operations: aliases and per-model defaults apply here, once.
+  const executor = queenExecutor(registry, hives, startedAt, {
+    ...hiveLifecycleHandlers(publicUrl),
+    infer: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
+    embed: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
+    rank: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
+    model_alias: modelAliasHandler(hives),
+    worker_spawn: (op, ctx) => hives.run(op.hive_id, withSpawnDefaults(op), ctx),
+  });
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
   const shutdown = async () => {
     hiveApi.stop();
@@ -83,7 +94,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       token: token ?? "",
       corsOrigins: opts.corsOrigins ?? corsOriginsFrom(process.env.RBEE_CORS_ORIGINS, readConfig().cors_origins),
       routes: [
-        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(op) }),
+        jobRoutes(registry, executor, { admit: (op) => scheduler.admit(isScheduled(op) ? { ...op, model: resolveModelName(op.model) } : op) }),
         hiveApi.routes,
         modelUploadRelay(hives),
         openAiRoutes({ registry, executor, hives, scheduler }),

@@ -12,6 +12,8 @@ export interface WorkerSlots {
   busy: number;
   /** True when `busy` is live (the embedded hive's pool), not a heartbeat's snapshot. */
   live: boolean;
+  /** Tokens per slot, when the hive says (older hives do not). */
+  context_size?: number;
 }
 
 /** A worker in a heartbeat; anything else a hive sends is ignored. */
@@ -21,11 +23,12 @@ const TelemetryWorker = z.object({
   state: z.string(),
   slots: z.number().int().nonnegative(),
   busy: z.number().int().nonnegative().default(0),
+  context_size: z.number().int().positive().optional(),
 });
 
 /** Anything with a live worker list: the embedded hive's WorkerPool. */
 export interface LiveWorkers {
-  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[];
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; context_size?: number }[];
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { LlamaEmbeddingContext } from "node-llama-cpp";
 import { z } from "zod";
-import { describeZodError } from "../http/errors.ts";
+import { readJsonBody } from "./json-body.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import type { LoadedModel } from "./model-loader.ts";
 
@@ -28,21 +28,14 @@ export class Embedder {
   ) {}
 
   async handle(req: Request): Promise<Response> {
-    let json: unknown;
-    try {
-      json = await req.json();
-    } catch {
-      throw new RbeeError("INVALID_JSON", "The request body is not JSON.", 'Send {"input": ["…"]}.');
-    }
-    const parsed = EmbeddingRequest.safeParse(json);
-    if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error));
+    const { input } = await readJsonBody(req, EmbeddingRequest, '{"input": ["…"]}');
     const { model } = this.loaded;
-    const counts = parsed.data.input.map((text) => model.tokenize(text).length);
+    const counts = input.map((text) => model.tokenize(text).length);
     counts.forEach((n, i) => {
       if (n === 0) throw new RbeeError("EMPTY_INPUT", `input[${i}] has no tokens`, "Send non-empty texts.");
       if (n >= this.contextSize) throw new RbeeError("INPUT_TOO_LONG", `input[${i}] is ${n} tokens; this worker embeds at most ${this.contextSize - 1}`, "Shorten it, or start the worker with a larger --ctx.");
     });
-    const result = this.queue.then(() => this.embed(parsed.data.input));
+    const result = this.queue.then(() => this.embed(input));
     this.queue = result.catch(() => {});
     const embeddings = await result;
     return Response.json({ embeddings, prompt_tokens: counts.reduce((a, b) => a + b, 0) } satisfies EmbeddingResult);

@@ -17,6 +17,8 @@ export interface LoadOptions {
   threads?: number;
   /** Tokens each slot can hold; defaults to the model's training context, at most 4096. */
   contextSize?: number;
+  /** A chat wrapper by name ("chatML", "llama3", …); default: what the model's GGUF implies. */
+  chatTemplate?: string;
 }
 
 export interface LoadedModel {
@@ -117,7 +119,7 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
       contextSize: opts.contextSize ?? Math.min(model.trainContextSize, 4096),
       threads,
     });
-    const chatWrapper = chatWrapperFor(model, resolveChatWrapper) ?? new GeneralChatWrapper();
+    const chatWrapper = (opts.chatTemplate ? resolveChatWrapper(model, { type: opts.chatTemplate as never }) : chatWrapperFor(model, resolveChatWrapper)) ?? new GeneralChatWrapper();
     const offload = await describeLoad(llama, model, backend, vramBefore, context.contextSize, opts.slots);
     return {
       llama, model, context, chatWrapper, threads, offload,

@@ -4,6 +4,7 @@ import { DEADLINE_HEADER, readDeadline } from "../jobs/deadline.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { BatchScheduler } from "./batch-scheduler.ts";
 import { Embedder } from "./embedding-route.ts";
+import { Ranker } from "./ranking-route.ts";
 import { errorResponse, handleInference } from "./inference-route.ts";
 import { loadWorkerModel, type LoadedModel } from "./model-loader.ts";
 import { describeOffload, type Offload } from "../engine/offload.ts";
@@ -21,6 +22,8 @@ export interface WorkerServerOptions {
   token?: string;
   /** Tokens per slot. */
   contextSize?: number;
+  /** A chat wrapper by name (node-llama-cpp's); default: the model's own. */
+  chatTemplate?: string;
   /** Layers to offload on a GPU device. */
   gpuLayers?: "auto" | "max" | number;
 }
@@ -29,13 +32,13 @@ export interface WorkerServer {
   url: string;
   port: number;
   /** Resolves once the model is loaded (rejects with the reason when it cannot be). */
-  ready: Promise<{ loadMs: number; offload: Offload }>;
+  ready: Promise<{ loadMs: number; offload: Offload; contextSize: number; chatTemplate: string }>;
   stop(): Promise<void>;
 }
 
 type State =
   | { status: "loading" }
-  | { status: "ready"; loaded: LoadedModel; scheduler: BatchScheduler; embedder: Embedder }
+  | { status: "ready"; loaded: LoadedModel; scheduler: BatchScheduler; embedder: Embedder; ranker: Ranker }
   | { status: "failed"; error: RbeeError };
 
 /**
@@ -79,20 +82,22 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             status: state.status,
             threads: state.status === "ready" ? state.loaded.threads : undefined,
             context_size: s?.sequenceContextSize,
+            chat_template: state.status === "ready" ? state.loaded.chatWrapper.wrapperName : undefined,
             decode_steps: s?.steps ?? 0,
             tokens_generated: s?.tokensGenerated ?? 0,
             prompt_tokens_evaluated: s?.promptTokensEvaluated ?? 0,
           });
         }
-        if (req.method === "POST" && (pathname === "/v1/inference" || pathname === "/v1/embeddings")) {
+        if (req.method === "POST" && (pathname === "/v1/inference" || pathname === "/v1/embeddings" || pathname === "/v1/rank")) {
           if (state.status === "loading") {
             throw new RbeeError("WORKER_LOADING", "The model is still loading.", "Retry in a moment.", 503);
           }
           if (state.status === "failed") throw state.error;
           if (pathname === "/v1/embeddings") return await state.embedder.handle(req);
+          if (pathname === "/v1/rank") return await state.ranker.handle(req);
           return await handleInference(req, state.loaded, state.scheduler, opts.modelId, stopping.signal);
         }
-        throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference, POST /v1/embeddings.", 404);
+        throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference, POST /v1/embeddings, POST /v1/rank.", 404);
       } catch (err) {
         const e = RbeeError.from(err);
         return errorResponse(e, e.status === 503 ? { "retry-after": "1" } : {});
@@ -100,12 +105,12 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     },
   });
 
-  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, gpuLayers: opts.gpuLayers }).then(
+  const ready = loadWorkerModel({ modelPath: opts.modelPath, device, slots, threads: opts.threads, contextSize: opts.contextSize, chatTemplate: opts.chatTemplate, gpuLayers: opts.gpuLayers }).then(
     (loaded) => {
       const scheduler = new BatchScheduler(loaded.model, loaded.context, slots);
-      state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize) };
+      state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize), ranker: new Ranker(loaded, scheduler.sequenceContextSize, opts.modelId) };
       narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
-      return { loadMs: loaded.loadMs, offload: loaded.offload };
+      return { loadMs: loaded.loadMs, offload: loaded.offload, contextSize: scheduler.sequenceContextSize, chatTemplate: loaded.chatWrapper.wrapperName };
     },
     (err) => {
       const error = RbeeError.from(err);
@@ -128,6 +133,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
       if (state.status === "ready") {
         await state.scheduler.idle();
         await state.embedder.dispose();
+        await state.ranker.dispose();
         await state.loaded.dispose();
       }
     },

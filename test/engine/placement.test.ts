@@ -10,7 +10,7 @@ import { writeDemoModel } from "../../src/model/gguf-writer.ts";
 import { narrated } from "../helpers/narration.ts";
 
 const GiB = 1024 ** 3;
-const need = (gib: number): MemoryEstimate => ({ weights_bytes: gib * GiB, kv_bytes: 0, overhead_bytes: 0, total_bytes: gib * GiB, layers: 32, context_per_slot: 4096, slots: 1 });
+const need = (gib: number): MemoryEstimate => ({ weights_bytes: gib * GiB, kv_bytes: 0, overhead_bytes: 0, total_bytes: gib * GiB, layers: 32, context_per_slot: 4096, slots: 1, train_context: 4096 });
 const dev = (id: string, freeGiB: number, extra: Partial<Device> = {}): Device => ({
   id, backend: id.split(":")[0] as Device["backend"], name: id, memory_total_bytes: freeGiB * GiB, memory_free_bytes: freeGiB * GiB, software: false, engine: id.startsWith("cpu") ? "built-in" : "installed", ...extra,
 });

@@ -34,12 +34,14 @@ describe("hive workers on the real engine", () => {
     expect(() => process.kill(worker.pid!, 0)).toThrow();
   });
 
-  it("worker_spawn ctx sets the context per slot: a longer prompt is refused, naming it", async () => {
+  it("worker_spawn ctx sets the context per slot: a longer prompt is refused by it and goes to a worker that fits", async () => {
     const spawn = await t.run({ operation: "worker_spawn", model: "demo-tiny", ctx: 256 });
     expect(spawn.outcome.state).toBe("completed");
+    expect(spawn.result).toMatchObject({ context_size: 256 });
     const long = await t.run({ operation: "infer", model: "demo-tiny", prompt: "the queen and the hive ".repeat(40), max_tokens: 4 });
-    expect(long.outcome.state).toBe("failed");
-    expect(JSON.stringify(long.outcome)).toMatch(/context holds 256 per slot/);
+    expect(long.outcome.state).toBe("completed");
+    expect(long.lines.join("\n")).toMatch(new RegExp(`worker ${(spawn.result as WorkerInfo).worker_id}'s context is too short for this prompt: it needs \\d+ tokens`));
+    expect((long.result as { worker_id: string }).worker_id).not.toBe((spawn.result as WorkerInfo).worker_id);
     const short = await t.run({ operation: "infer", model: "demo-tiny", prompt: "the queen", max_tokens: 4 });
     expect(short.result).toMatchObject({ worker_id: (spawn.result as WorkerInfo).worker_id, tokens: 4 });
   });

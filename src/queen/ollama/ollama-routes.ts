@@ -3,7 +3,7 @@ import { readJson } from "../../http/errors.ts";
 import { RbeeError } from "../../protocol/errors.ts";
 import type { HiveDirectory } from "../hive-directory.ts";
 import { openInfer, runEmbed, safeStream, type InferDeps } from "../infer-request.ts";
-import { listModelRecords } from "../model-catalog.ts";
+import { listModelRecords, withAliases } from "../model-catalog.ts";
 import type { InferOutcome } from "../infer-job.ts";
 import { readToolAnswer } from "../tools/tool-calling.ts";
 import { chatToInfer, embedToOp, generateToInfer, modelIdOf, type OllamaInfer } from "./ollama-requests.ts";
@@ -34,13 +34,13 @@ export function ollamaRoutes(deps: OllamaDeps): Hono {
   const app = new Hono();
   app.onError((err) => ollamaError(err));
   const model = async (c: Context, name: string) => {
-    const found = (await listModelRecords(deps.hives, c.req.raw.signal)).find((m) => m.id === modelIdOf(name));
+    const found = withAliases(await listModelRecords(deps.hives, c.req.raw.signal)).find((m) => m.id === modelIdOf(name));
     if (!found) throw new RbeeError("MODEL_NOT_FOUND", `model "${name}" not found`, "See `rbee model list`, or `rbee model download …`.", 404);
     return found;
   };
 
   app.get("/api/version", (c) => c.json({ version: OLLAMA_API_VERSION }));
-  app.get("/api/tags", async (c) => c.json({ models: (await listModelRecords(deps.hives, c.req.raw.signal)).map(tagOf) }));
+  app.get("/api/tags", async (c) => c.json({ models: withAliases(await listModelRecords(deps.hives, c.req.raw.signal)).map(tagOf) }));
   app.get("/api/ps", async (c) => {
     const records = await listModelRecords(deps.hives, c.req.raw.signal);
     const ready = new Set((deps.scheduler?.workers() ?? []).filter((w) => w.state === "ready").map((w) => w.model));

@@ -5,6 +5,7 @@ import type { HiveDirectory } from "../hive-directory.ts";
 import type { InferScheduler } from "../infer-scheduler.ts";
 import { handleCompletion, readBody } from "./completion-handler.ts";
 import { handleEmbeddings } from "./embeddings.ts";
+import { handleRerank } from "./rerank.ts";
 import { listModels } from "../model-catalog.ts";
 import { openAiErrorResponse, ParamError } from "./openai-errors.ts";
 import { CHAT, TEXT } from "./response-shapes.ts";
@@ -21,7 +22,7 @@ export interface OpenAiDeps {
 
 /**
  * The OpenAI-compatible API on the queen: `GET /v1/models`, `GET /v1/models/:id`,
- * `POST /v1/chat/completions`, `POST /v1/completions`. Every error answers in OpenAI's
+ * `POST /v1/chat/completions`, `POST /v1/completions`, `POST /v1/embeddings`, `POST /v1/rerank`. Every error answers in OpenAI's
  * shape, `{error: {message, type, param, code}}`, so the official clients raise their own
  * error classes (NotFoundError for an unknown model …).
  */
@@ -41,5 +42,7 @@ export function openAiRoutes(deps: OpenAiDeps): Hono {
   app.post("/v1/chat/completions", (c) => handleCompletion(c, CHAT, chatToInfer, deps));
   app.post("/v1/completions", (c) => handleCompletion(c, TEXT, completionToInfer, deps));
   app.post("/v1/embeddings", async (c) => handleEmbeddings(c, await readBody(c), deps));
+  // llama-server's ranking route, under both of its names.
+  for (const path of ["/v1/rerank", "/rerank"]) app.post(path, async (c) => handleRerank(c, await readBody(c), deps));
   return app;
 }

@@ -111,7 +111,8 @@ function build(
   };
 }
 
-function parse<T>(schema: ZodType<T> & z.ZodObject, body: unknown): T {
+/** A request body by its schema: an unknown parameter or a bad value is a 400 naming it. */
+export function parse<T>(schema: ZodType<T> & z.ZodObject, body: unknown): T {
   const unknown = unknownParameter(schema, body);
   if (unknown) throw new ParamError("UNSUPPORTED_PARAMETER", `${unknown} is not supported by rbee`, unknown);
   const parsed = schema.safeParse(body);
