@@ -126,4 +126,27 @@ describe("OpenAI API: logprobs (openai client, demo model)", () => {
     for await (const chunk of stream) streamed.push(...(chunk.choices[0]?.logprobs?.content ?? []).map((t) => t.token));
     expect(streamed).toEqual(content.map((t) => t.token));
   });
+
+  it("legacy completions: logprobs N gives tokens, their logprobs, N alternatives each and offsets after the prompt", async () => {
+    const prompt = "Once upon a time";
+    const done = await suite.client.completions.create({ model: "demo-tiny", prompt, seed: 1, max_tokens: 6, logprobs: 2 });
+    const lp = done.choices[0].logprobs!;
+    expect(lp.tokens).toHaveLength(6);
+    expect(lp.tokens!.join("")).toBe(done.choices[0].text);
+    expect(lp.token_logprobs!.every((v) => v <= 0)).toBe(true);
+    expect(lp.top_logprobs!.every((alts) => Object.keys(alts).length === 2)).toBe(true);
+    // Each token's offset in prompt + answer: the first right after the prompt, then one after another.
+    const offsets = lp.tokens!.map((_, i) => prompt.length + lp.tokens!.slice(0, i).join("").length);
+    expect(lp.text_offset).toEqual(offsets);
+    // Streamed, the chunks carry the same tokens and offsets.
+    const stream = await suite.client.completions.create({ model: "demo-tiny", prompt, seed: 1, max_tokens: 6, logprobs: 2, stream: true });
+    const streamed: { tokens: string[]; offsets: number[] } = { tokens: [], offsets: [] };
+    for await (const chunk of stream) {
+      streamed.tokens.push(...(chunk.choices[0]?.logprobs?.tokens ?? []));
+      streamed.offsets.push(...(chunk.choices[0]?.logprobs?.text_offset ?? []));
+    }
+    expect(streamed).toEqual({ tokens: lp.tokens, offsets });
+    // Past OpenAI's bound of 5 alternatives: a 400 naming the parameter.
+    await expect(suite.client.completions.create({ model: "demo-tiny", prompt, max_tokens: 2, logprobs: 9 })).rejects.toMatchObject({ status: 400, param: "logprobs" });
+  });
 });

@@ -24,7 +24,7 @@ export async function handleCompletion(c: Context, flavor: Flavor, toInfer: (bod
   const req = toInfer(await readBody(c));
   const infer = openInfer(c, req.op, deps);
   const { run, headers } = infer;
-  const head: Head = { id: `${flavor.idPrefix}${run.job.id.replace(/^job-/, "")}`, created: Math.floor(Date.now() / 1000), model: req.model };
+  const head: Head = { id: `${flavor.idPrefix}${run.job.id.replace(/^job-/, "")}`, created: Math.floor(Date.now() / 1000), model: req.model, ...(req.textOffset !== undefined ? { textOffset: req.textOffset } : {}) };
   if (!req.stream) {
     const outcome = await run.outcome;
     const { content, calls } = answerOf(infer.buffered.join(""), req);

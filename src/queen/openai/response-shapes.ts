@@ -18,6 +18,8 @@ export interface Head {
   id: string;
   created: number;
   model: string;
+  /** Legacy completions: the `text_offset` of the next token (the prompt's length at first). */
+  textOffset?: number;
 }
 
 export interface Flavor {
@@ -53,10 +55,10 @@ export const CHAT: Flavor = {
 export const TEXT: Flavor = {
   idPrefix: "cmpl-",
   opening: () => undefined,
-  delta: (h, text) => textChunk(h, text, null),
+  delta: (h, text, logprobs) => textChunk(h, text, null, logprobs),
   finish: (h, reason) => textChunk(h, "", reason),
   usage: (h, usage) => ({ ...base(h, "text_completion"), choices: [], usage }),
-  whole: (h, text, reason, usage) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text: text ?? "", logprobs: null, finish_reason: reason }], usage }),
+  whole: (h, text, reason, usage, _calls, logprobs) => ({ ...base(h, "text_completion"), choices: [{ index: 0, text: text ?? "", logprobs: textLogprobs(h, logprobs), finish_reason: reason }], usage }),
 };
 
 const base = (h: Head, object: string) => ({ id: h.id, object, created: h.created, model: h.model, system_fingerprint: null });
@@ -75,10 +77,29 @@ function chatLogprobs(logprobs: TokenLogprob[] | undefined) {
   return { content: logprobs.map((t) => ({ ...entry(t), top_logprobs: (t.top ?? []).map(entry) })), refusal: null };
 }
 
-const textChunk = (h: Head, text: string, reason: string | null) => ({
+const textChunk = (h: Head, text: string, reason: string | null, logprobs?: TokenLogprob[]) => ({
   ...base(h, "text_completion"),
-  choices: [{ index: 0, text, logprobs: null, finish_reason: reason }],
+  choices: [{ index: 0, text, logprobs: textLogprobs(h, logprobs), finish_reason: reason }],
 });
+
+/**
+ * Legacy completions' logprobs: parallel lists of tokens, their logprobs, each token's likely
+ * alternatives as `{token: logprob}`, and each token's character offset (prompt included).
+ */
+function textLogprobs(h: Head, logprobs: TokenLogprob[] | undefined) {
+  if (!logprobs) return null;
+  const text_offset = logprobs.map((t) => {
+    const at = h.textOffset ?? 0;
+    h.textOffset = at + t.token.length;
+    return at;
+  });
+  return {
+    tokens: logprobs.map((t) => t.token),
+    token_logprobs: logprobs.map((t) => t.logprob),
+    top_logprobs: logprobs.map((t) => Object.fromEntries((t.top ?? []).map((a) => [a.token, a.logprob]))),
+    text_offset,
+  };
+}
 
 export function usageOf(outcome: { tokens?: number; prompt_tokens?: number; cached_tokens?: number }): Usage {
   const prompt = outcome.prompt_tokens ?? 0;

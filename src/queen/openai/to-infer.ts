@@ -15,8 +15,10 @@ export interface InferRequest {
   model: string;
   stream: boolean;
   includeUsage: boolean;
-  /** Log-probabilities were asked for (chat). */
+  /** Log-probabilities were asked for. */
   logprobs?: boolean;
+  /** Legacy completions count `text_offset` in the prompt and the answer together: where the answer starts. */
+  textOffset?: number;
   /** When tools are in play: how to read the answer back into tool calls. */
   tools?: ToolPlan;
 }
@@ -44,13 +46,14 @@ export function chatToInfer(body: unknown): InferRequest {
 export function completionToInfer(body: unknown): InferRequest {
   const req = parse(CompletionRequest, body);
   refuseCommon(req);
-  if (req.logprobs != null) throw new ParamError("UNSUPPORTED", "logprobs are not supported", "logprobs");
+  if (req.logprobs != null && (req.logprobs < 0 || req.logprobs > 5)) throw new ParamError("INVALID_REQUEST", "logprobs must be from 0 to 5: how many likely alternatives to list per token", "logprobs");
   if (req.echo) throw new ParamError("UNSUPPORTED", "echo is not supported", "echo");
   if (req.suffix) throw new ParamError("UNSUPPORTED", "suffix (fill-in-the-middle) is not supported", "suffix");
   if (req.best_of != null && req.best_of !== 1) throw new ParamError("UNSUPPORTED", "only best_of = 1 is supported", "best_of");
   if (Array.isArray(req.prompt) && req.prompt.length !== 1) throw new ParamError("UNSUPPORTED", "give one prompt per request", "prompt");
   const prompt = normalizeNewlines(Array.isArray(req.prompt) ? req.prompt[0] : req.prompt);
-  return build(req, { prompt }, req.max_tokens, "max_tokens");
+  const logprobs = req.logprobs != null ? { logprobs: true, top_logprobs: req.logprobs } : {};
+  return { ...build(req, { prompt }, req.max_tokens, "max_tokens", undefined, logprobs), textOffset: prompt.length };
 }
 
 /** Refusals both endpoints share: what rbee cannot honour is named, never ignored. */
