@@ -24,6 +24,8 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** An attempt that receives no byte for this long is dropped and retried, resuming (default 30 s). */
   stallMs?: number;
+  /** The error for an HTTP status the source knows better how to explain (a gated repo's 401). */
+  refused?: (status: number) => RbeeError | undefined;
 }
 
 export interface DownloadResult {
@@ -89,7 +91,7 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions,
     await res.body?.cancel();
     // The source no longer has the file: a part of it can never be completed.
     if (res.status === 404 || res.status === 410) await unlink(part).catch(() => {});
-    throw statusError(res.status, url);
+    throw opts.refused?.(res.status) ?? statusError(res.status, url);
   }
   if (res.status === 206) {
     const range = parseContentRange(res.headers.get("content-range"));

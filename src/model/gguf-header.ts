@@ -50,6 +50,15 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
   };
 }
 
+/** The parameters one GGUF file (a shard too, which lacks the model's metadata) holds. */
+export async function parameterCount(path: string): Promise<number> {
+  try {
+    return (await parseHeader(path)).parameterCount;
+  } catch (err) {
+    throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF file: ${err instanceof Error ? err.message : String(err)}`, NOT_GGUF_HINT, 422);
+  }
+}
+
 function parseHeader(path: string) {
   return gguf(path, { allowLocalFile: true, computeParametersCount: true });
 }

@@ -1,5 +1,15 @@
 import { z } from "zod";
 
+/** One file of a model, named relative to the models folder (`ID.gguf`, or `ID/NAME.gguf` for a model in its own folder). */
+export const ModelFile = z.object({
+  name: z.string(),
+  size_bytes: z.number().int().nonnegative(),
+  sha256: z.string(),
+  /** The file workers load (the first shard of a sharded model), another shard, or a vision projector. */
+  role: z.enum(["model", "shard", "mmproj"]),
+});
+export type ModelFile = z.infer<typeof ModelFile>;
+
 /**
  * One model in a hive's catalog: the wire shape of `model list` / `model get` results.
  * Kept as a zod schema so daemons and clients parse the same truth.
@@ -16,6 +26,10 @@ export const ModelRecord = z.object({
   parameters: z.number().nonnegative(),
   context_length: z.number().int().nullable(),
   quantization: z.string(),
+  /** The vision projector (mmproj) kept beside the model, when its repo has one. */
+  mmproj: z.string().nullable().optional(),
+  /** Every file of the model; absent on records older than this field (one file: `path`). */
+  files: z.array(ModelFile).optional(),
   /** ISO 8601 time the model was added. */
   added_at: z.string(),
 });
