@@ -16,6 +16,7 @@ import { JobsCancelCommand } from "./jobs/cancel.ts";
 import { JobsGetCommand } from "./jobs/get.ts";
 import { JobsListCommand } from "./jobs/list.ts";
 import { JobsLogsCommand } from "./jobs/logs.ts";
+import { ModelCopyCommand } from "./model/copy.ts";
 import { ModelCreateDemoCommand } from "./model/create-demo.ts";
 import { ModelDeleteCommand } from "./model/delete.ts";
 import { ModelDownloadCommand } from "./model/download.ts";
@@ -54,6 +55,7 @@ export const commands: CommandClass[] = [
   ModelListCommand,
   ModelGetCommand,
   ModelDeleteCommand,
+  ModelCopyCommand,
   WorkerSpawnCommand,
   WorkerListCommand,
   WorkerGetCommand,

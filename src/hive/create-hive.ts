@@ -10,6 +10,8 @@ import { stallTimeouts, type StallTimeouts } from "../config/timeouts.ts";
 import { WorkerPool } from "./worker-pool.ts";
 import { MODEL_UPLOAD_PATH } from "../protocol/model-upload.ts";
 import { receiveUpload } from "../model/model-upload.ts";
+import { MODEL_FILES_PATH } from "../protocol/model-copy.ts";
+import { serveModelFile } from "../model/model-files.ts";
 
 export interface HiveOptions {
   hiveId: string;
@@ -36,7 +38,9 @@ export function createHive(opts: HiveOptions): Hive {
   const routes = new Hono()
     .get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }))
     // A model file from the keeper's machine lands in the import folder; `model_download NAME` takes it from there.
-    .put(`${MODEL_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201));
+    .put(`${MODEL_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201))
+    // A model's files, for the queen to relay to another hive (`rbee model copy`).
+    .get(`${MODEL_FILES_PATH}/:id/:index`, (c) => serveModelFile(models.get(c.req.param("id")), models.dir, c.req.param("index"), c.req.header("range")));
   return {
     hiveId: opts.hiveId,
     executor: executorFor(hiveHandlers(opts.hiveId, pool, models)),

@@ -2,6 +2,7 @@ import { narrate } from "../narration/narrate.ts";
 import { audit } from "../security/audit-log.ts";
 import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
+import { copyPlan } from "../model/model-files.ts";
 import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
@@ -28,6 +29,12 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     model_download: async (op, { signal }) => {
       const record = await models.download(op.model, { signal });
       audit("model_download", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
+      return record;
+    },
+    // The target's half of `model copy`: the files come from the queen's copy route, checked by sha256.
+    model_receive: async (op, { signal }) => {
+      const record = await models.fetchPlan(copyPlan(op, models.transferTimings), signal);
+      audit("model_receive", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
       return record;
     },
     model_list: async () => models.list(),

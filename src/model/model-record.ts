@@ -1,14 +1,7 @@
 import { z } from "zod";
+import { ModelFile } from "../protocol/model-copy.ts";
 
-/** One file of a model, named relative to the models folder (`ID.gguf`, or `ID/NAME.gguf` for a model in its own folder). */
-export const ModelFile = z.object({
-  name: z.string(),
-  size_bytes: z.number().int().nonnegative(),
-  sha256: z.string(),
-  /** The file workers load (the first shard of a sharded model), another shard, or a vision projector. */
-  role: z.enum(["model", "shard", "mmproj"]),
-});
-export type ModelFile = z.infer<typeof ModelFile>;
+export { ModelFile } from "../protocol/model-copy.ts";
 
 /**
  * One model in a hive's catalog: the wire shape of `model list` / `model get` results.

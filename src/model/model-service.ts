@@ -48,6 +48,11 @@ export class ModelService {
     this.catalog = options.catalog ?? openCatalog(this.dir);
   }
 
+  /** Retry pause and stall timeout for transfers planned elsewhere (copies between hives). */
+  get transferTimings(): { retryDelayMs?: number; stallMs?: number } {
+    return { retryDelayMs: this.options.retryDelayMs, stallMs: this.options.stallMs };
+  }
+
   list(): ModelRecord[] {
     return this.catalog.list();
   }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
+import { ModelFile } from "./model-copy.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -63,6 +64,20 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_list"), hive_id: hiveId }).strict(),
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
+  // Hive to hive through the queen: `to_hive` one hive or "all" (every other online hive); `from_hive` defaults to one that has it.
+  z.object({ operation: z.literal("model_copy"), model: id, from_hive: id.optional(), to_hive: id }).strict(),
+  // The target's half of a copy: fetch the files from the queen's copy route with a one-copy ticket, checked by sha256.
+  z
+    .object({
+      operation: z.literal("model_receive"),
+      hive_id: hiveId,
+      model: id,
+      source: noControlAtAll(2048),
+      url: z.string().url().max(2048),
+      ticket: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+      files: z.array(ModelFile).min(1).max(256),
+    })
+    .strict(),
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
@@ -97,6 +112,8 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_list: "hive",
   model_get: "hive",
   model_delete: "hive",
+  model_copy: "queen",
+  model_receive: "hive",
   infer: "queen",
   embed: "queen",
 };
