@@ -11,6 +11,7 @@ import { hiveRoutes } from "./hive-routes.ts";
 import { HivePins } from "./hive-pins.ts";
 import { modelUploadRelay } from "./model-upload-relay.ts";
 import { CopyTickets, hiveFetch, modelCopyHandlers, modelCopyRoutes } from "./model-copy.ts";
+import { copyHint } from "./copy-hint.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
 import { allHiveTokens } from "../security/api-token.ts";
@@ -68,6 +69,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   scheduler.onRejected = () => counters.rejected++;
   const copies = new CopyTickets();
   const executor = queenExecutor(registry, hives, startedAt, { ...hiveLifecycleHandlers(publicUrl), ...modelCopyHandlers(hives, copies, publicUrl), infer: (op, ctx) => scheduler.infer(op, ctx), embed: (op, ctx) => scheduler.infer(op, ctx) });
+  scheduler.onBusyModel = copyHint(hives, registry, executor);
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
   const shutdown = async () => {
     hiveApi.stop();
