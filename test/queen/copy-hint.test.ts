@@ -1,10 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startHiveDaemon, type RunningHive } from "../../src/hive/start-hive.ts";
+import type { RunningHive } from "../../src/hive/start-hive.ts";
 import { sha256 } from "../model/fixtures.ts";
-import { eventually, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
+import { eventually, startSideHive, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
 import { createDemoModel, openAiClient, storyOf } from "../helpers/openai-queen.ts";
 
 /** A request that holds the only slot for seconds: the demo model runs until its context is full. */
@@ -14,25 +13,17 @@ const SHORT = { model: "demo-tiny", messages: [{ role: "user" as const, content:
 describe("a model only on a busy hive while another hive has room", () => {
   let t: TestQueen;
   let hive: RunningHive;
-  let hiveHome: string;
+  let side: Awaited<ReturnType<typeof startSideHive>>;
 
   beforeEach(async () => {
     t = await startTestQueen({ scheduler: { spawnSlots: 1 } });
-    hiveHome = mkdtempSync(join(tmpdir(), "rbee-hive-"));
-    const queenHome = process.env.RBEE_HOME;
-    process.env.RBEE_HOME = hiveHome;
-    try {
-      hive = startHiveDaemon({ port: 0, bind: "127.0.0.1", hiveId: "h2", queenUrl: t.queen.url });
-    } finally {
-      process.env.RBEE_HOME = queenHome;
-    }
-    await eventually(() => t.queen.hives.get("h2")?.state === "online");
+    side = await startSideHive(t, "h2");
+    hive = side.hive;
     await createDemoModel(t);
   });
   afterEach(async () => {
-    await hive?.stop();
+    await side?.stop();
     await t?.stop();
-    rmSync(hiveHome, { recursive: true, force: true });
   });
 
   /** Holds localhost's one slot with a long stream, then queues a short request behind it; returns that request's job id. */

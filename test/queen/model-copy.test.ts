@@ -1,16 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startHiveDaemon, type RunningHive } from "../../src/hive/start-hive.ts";
+import type { RunningHive } from "../../src/hive/start-hive.ts";
 import { startFileServer, type FileServer } from "../model/file-server.ts";
 import { ggufFixture, ggufOfSize, sha256 } from "../model/fixtures.ts";
-import { eventually, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
+import { startSideHive, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
 
 describe("model_copy of a model of several files (shards and a projector)", () => {
   let t: TestQueen;
   let hive: RunningHive;
-  let hiveHome: string;
+  let side: Awaited<ReturnType<typeof startSideHive>>;
   let hf: FileServer;
   const saved = process.env.HF_ENDPOINT;
 
@@ -18,21 +17,13 @@ describe("model_copy of a model of several files (shards and a projector)", () =
     hf = await startFileServer();
     process.env.HF_ENDPOINT = hf.base;
     t = await startTestQueen();
-    hiveHome = mkdtempSync(join(tmpdir(), "rbee-hive-"));
-    const queenHome = process.env.RBEE_HOME;
-    process.env.RBEE_HOME = hiveHome;
-    try {
-      hive = startHiveDaemon({ port: 0, bind: "127.0.0.1", hiveId: "h2", queenUrl: t.queen.url });
-    } finally {
-      process.env.RBEE_HOME = queenHome;
-    }
-    await eventually(() => t.queen.hives.get("h2")?.state === "online");
+    side = await startSideHive(t, "h2");
+    hive = side.hive;
   });
   afterEach(async () => {
-    await hive?.stop();
+    await side?.stop();
     await t?.stop();
     await hf.stop();
-    rmSync(hiveHome, { recursive: true, force: true });
     if (saved === undefined) delete process.env.HF_ENDPOINT;
     else process.env.HF_ENDPOINT = saved;
   });
