@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DaemonClient } from "../../src/keeper/daemon-client.ts";
 import { ggufOfSize, sha256 } from "../model/fixtures.ts";
 import { runRbee, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
 
@@ -75,6 +76,36 @@ describe("compiled rbee: copying a model from hive to hive", () => {
     expect(fileSha(join(models("h2"), "big.gguf"))).toBe(sha256(bytes));
     expect(fileSha(join(models("h1"), "big.gguf"))).toBe(sha256(bytes));
     expect(existsSync(join(models("h2"), "big.gguf.part"))).toBe(false);
+  });
+
+  it("a copy cut off by the target hive dying continues, once the hive is back, from the bytes it had", async () => {
+    const bytes = ggufOfSize(48 * 1024 * 1024, { name: "cut" });
+    writeFileSync(join(folder, "cut.gguf"), bytes);
+    expect((await runRbee(["model", "download", "cut.gguf", "--hive", "h1"], env, 60_000, folder)).code).toBe(0);
+
+    // The copy runs; at h2's first progress line, h2 is killed (as a power cut would).
+    const client = new DaemonClient(queen.url, MASTER);
+    const { job_id } = await client.submit({ operation: "model_copy", model: "cut", to_hive: "h2" });
+    let cutAt = 0;
+    const outcome = await client.stream(job_id, {
+      onEvent: (e) => {
+        if (cutAt || e.kind !== "narration" || e.origin !== "h2" || !e.progress) return;
+        cutAt = e.progress.current;
+        hives.h2.proc.kill("SIGKILL");
+      },
+    });
+    expect(outcome.state).toBe("failed");
+    const part = statSync(join(models("h2"), "cut.gguf.part")).size;
+    expect(part).toBeGreaterThan(0);
+    expect(part).toBeLessThan(bytes.length);
+
+    // The hive comes back on its address (listening again is all the queen needs); the same command resumes where the part file ends.
+    const port = new URL(hives.h2.url).port;
+    hives.h2 = await startRbeeDaemon(["serve", "--role", "hive", "--port", port, "--hive-id", "h2", "--queen-url", queen.url], { RBEE_HOME: homes.h2.home, RBEE_API_TOKEN: tokens.h2, RBEE_QUEEN_TOKEN: tokens.h2 });
+    const res = await runRbee(["model", "copy", "cut", "--to-hive", "h2"], env, 60_000);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/\[hive h2\] resuming cut\.gguf at [\d.]+ [KM]iB of 48\.0 MiB/);
+    expect(fileSha(join(models("h2"), "cut.gguf"))).toBe(sha256(bytes));
   });
 
   it("keeps the trust rules: a hive's token opens no other hive, and no copy route opens without its ticket", async () => {
