@@ -2,12 +2,12 @@ import { narrate } from "../narration/narrate.ts";
 import { audit } from "../security/audit-log.ts";
 import type { HandlerTable } from "../jobs/dispatch.ts";
 import type { ModelService } from "../model/model-service.ts";
-import { copyPlan } from "../model/model-files.ts";
 import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import { embedOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
+import { copyPlan } from "../model/model-files.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
 export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelService): HandlerTable {
@@ -31,17 +31,17 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       audit("model_download", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
       return record;
     },
-    // The target's half of `model copy`: the files come from the queen's copy route, checked by sha256.
-    model_receive: async (op, { signal }) => {
-      const record = await models.fetchPlan(copyPlan(op, models.transferTimings), signal);
-      audit("model_receive", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
-      return record;
-    },
     model_list: async () => models.list(),
     model_get: async (op) => models.get(op.model),
     model_delete: async (op) => {
       const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });
       audit("model_delete", { hive_id: hiveId, model: record.id });
+      return record;
+    },
+    // The target's half of `model copy`: the files come from the queen's copy route, checked by sha256.
+    model_receive: async (op, { signal }) => {
+      const record = await models.fetchPlan(copyPlan(op, models.transferTimings), signal);
+      audit("model_receive", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
       return record;
     },
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),

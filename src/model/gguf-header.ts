@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { GGMLFileQuantizationType, gguf, parseGGUFQuantLabel } from "@huggingface/gguf";
 import { RbeeError } from "../protocol/errors.ts";
 
 /** What the catalog shows about a model, read from its GGUF header (not its weights). */
@@ -27,9 +26,11 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     throw new RbeeError("MODEL_FILE_MISSING", `no model file at ${path}`, "download the model again", 404);
   }
 
-  let parsed: Awaited<ReturnType<typeof parseHeader>>;
+  // Loaded on first use: with its task tables it costs a daemon ~5 MiB it needs only when reading a header.
+  const hf = await import("@huggingface/gguf");
+  let parsed: { metadata: unknown; parameterCount: number };
   try {
-    parsed = await parseHeader(path);
+    parsed = await hf.gguf(path, { allowLocalFile: true, computeParametersCount: true });
   } catch (err) {
     // The parser's own words say what is wrong (bad magic, truncated header, absurd sizes).
     const why = err instanceof Error ? err.message : String(err);
@@ -45,22 +46,9 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     architecture,
     parameters: parsed.parameterCount,
     context_length: toNumber(meta[`${architecture}.context_length`]),
-    quantization: quantName(meta["general.file_type"], path),
+    quantization: quantName(hf, meta["general.file_type"], path),
     size_bytes: size,
   };
-}
-
-/** The parameters one GGUF file (a shard too, which lacks the model's metadata) holds. */
-export async function parameterCount(path: string): Promise<number> {
-  try {
-    return (await parseHeader(path)).parameterCount;
-  } catch (err) {
-    throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF file: ${err instanceof Error ? err.message : String(err)}`, NOT_GGUF_HINT, 422);
-  }
-}
-
-function parseHeader(path: string) {
-  return gguf(path, { allowLocalFile: true, computeParametersCount: true });
 }
 
 // Header integers come back as number (32-bit types) or BigInt (64-bit types).
@@ -70,9 +58,19 @@ function toNumber(value: unknown): number | null {
   return null;
 }
 
-function quantName(fileType: unknown, path: string): string {
+function quantName(hf: typeof import("@huggingface/gguf"), fileType: unknown, path: string): string {
   const n = toNumber(fileType);
-  const name = n === null ? undefined : (GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[n];
+  const name = n === null ? undefined : (hf.GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[n];
   // Older files lack general.file_type; their names usually carry the label (model.Q4_0.gguf).
-  return name ?? parseGGUFQuantLabel(basename(path)) ?? "unknown";
+  return name ?? hf.parseGGUFQuantLabel(basename(path)) ?? "unknown";
+}
+
+/** The parameters one GGUF file (a shard too, which lacks the model's metadata) holds. */
+export async function parameterCount(path: string): Promise<number> {
+  const hf = await import("@huggingface/gguf");
+  try {
+    return (await hf.gguf(path, { allowLocalFile: true, computeParametersCount: true })).parameterCount;
+  } catch (err) {
+    throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF file: ${err instanceof Error ? err.message : String(err)}`, NOT_GGUF_HINT, 422);
+  }
 }
