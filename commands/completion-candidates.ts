@@ -9,10 +9,11 @@ const QUEEN_WAIT_MS = 800;
 
 /** Which ids an option's value or a command's argument takes, and the read that lists them. */
 type IdKind = "model" | "worker" | "hive" | "job";
-const OPTION_IDS: Record<string, IdKind> = { "--model": "model", "-m": "model", "--hive": "hive" };
+const OPTION_IDS: Record<string, IdKind> = { "--model": "model", "-m": "model", "--hive": "hive", "--to-hive": "hive", "--from-hive": "hive" };
 const ARGUMENT_IDS: Record<string, IdKind> = {
   "model get": "model",
   "model delete": "model",
+  "model copy": "model",
   "worker get": "worker",
   "worker stop": "worker",
   "jobs get": "job",

@@ -17,6 +17,7 @@ import { JobsGetCommand } from "./jobs/get.ts";
 import { JobsListCommand } from "./jobs/list.ts";
 import { JobsLogsCommand } from "./jobs/logs.ts";
 import { ModelAliasCommand } from "./model/alias.ts";
+import { ModelCopyCommand } from "./model/copy.ts";
 import { ModelCreateDemoCommand } from "./model/create-demo.ts";
 import { ModelDeleteCommand } from "./model/delete.ts";
 import { ModelDownloadCommand } from "./model/download.ts";
@@ -57,6 +58,7 @@ export const commands: CommandClass[] = [
   ModelGetCommand,
   ModelDeleteCommand,
   ModelAliasCommand,
+  ModelCopyCommand,
   WorkerSpawnCommand,
   WorkerListCommand,
   WorkerGetCommand,

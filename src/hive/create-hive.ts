@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { MODEL_FILES_PATH } from "../protocol/model-copy.ts";
+import { serveModelFile } from "../model/model-files.ts";
 import { executorFor } from "../jobs/dispatch.ts";
 import type { Executor } from "../jobs/job-runner.ts";
 import { ModelService } from "../model/model-service.ts";
@@ -38,6 +40,8 @@ export function createHive(opts: HiveOptions): Hive {
   if (opts.standbyWorker) pool.keepStandby();
   const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path), stallMs: timeouts.downloadStallMs });
   const routes = new Hono()
+    // A model's files, for the queen to relay to another hive (`rbee model copy`).
+    .get(`${MODEL_FILES_PATH}/:id/:index`, (c) => serveModelFile(models.get(c.req.param("id")), models.dir, c.req.param("index"), c.req.header("range")))
     .get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }))
     // A model file from the keeper's machine lands in the import folder; `model_download NAME` takes it from there.
     .put(`${MODEL_UPLOAD_PATH}/:name`, async (c) => c.json(await receiveUpload(c.req.param("name"), c.req.raw.body, c.req.raw.signal), 201))

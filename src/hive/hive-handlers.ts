@@ -8,6 +8,7 @@ import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import { embedOnHive, rankOnHive } from "./hive-embed.ts";
 import type { WorkerPool } from "./worker-pool.ts";
+import { copyPlan } from "../model/model-files.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
 export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelService): HandlerTable {
@@ -47,6 +48,12 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
     model_delete: async (op) => {
       const record = await models.delete(op.model, { inUse: (id) => pool.uses(id) });
       audit("model_delete", { hive_id: hiveId, model: record.id });
+      return record;
+    },
+    // The target's half of `model copy`: the files come from the queen's copy route, checked by sha256.
+    model_receive: async (op, { signal }) => {
+      const record = await models.fetchPlan(copyPlan(op, models.transferTimings), signal);
+      audit("model_receive", { hive_id: hiveId, model: record.id, source: record.source, sha256: record.sha256 });
       return record;
     },
     infer: (op, { signal, deadline }) => inferOnHive(op, pool, models, signal, deadline),

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { modelsDir } from "../config/paths.ts";
 import type { ModelRecord } from "./model-record.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /**
  * The hive's model catalog: one SQLite row per model whose file sits in the models folder.
@@ -24,7 +24,7 @@ export class ModelCatalog {
   private migrate(): void {
     const { user_version } = this.db.query("PRAGMA user_version").get() as { user_version: number };
     if (user_version >= SCHEMA_VERSION) return;
-    this.db.exec(`
+    if (user_version < 1) this.db.exec(`
       CREATE TABLE IF NOT EXISTS models (
         id TEXT PRIMARY KEY,
         source TEXT NOT NULL,
@@ -37,6 +37,11 @@ export class ModelCatalog {
         quantization TEXT NOT NULL,
         added_at TEXT NOT NULL
       ) STRICT;
+    `);
+    // 2: models of several files (shards, a vision projector); files is a JSON list of ModelFile.
+    this.db.exec(`
+      ALTER TABLE models ADD COLUMN mmproj TEXT;
+      ALTER TABLE models ADD COLUMN files TEXT;
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
   }
@@ -45,28 +50,30 @@ export class ModelCatalog {
   upsert(record: ModelRecord): ModelRecord {
     this.db
       .query(
-        `INSERT INTO models (id, source, path, size_bytes, sha256, architecture, parameters, context_length, quantization, added_at)
-         VALUES ($id, $source, $path, $size_bytes, $sha256, $architecture, $parameters, $context_length, $quantization, $added_at)
+        `INSERT INTO models (id, source, path, size_bytes, sha256, architecture, parameters, context_length, quantization, added_at, mmproj, files)
+         VALUES ($id, $source, $path, $size_bytes, $sha256, $architecture, $parameters, $context_length, $quantization, $added_at, $mmproj, $files)
          ON CONFLICT(id) DO UPDATE SET source = excluded.source, path = excluded.path, size_bytes = excluded.size_bytes,
            sha256 = excluded.sha256, architecture = excluded.architecture, parameters = excluded.parameters,
-           context_length = excluded.context_length, quantization = excluded.quantization, added_at = excluded.added_at`,
+           context_length = excluded.context_length, quantization = excluded.quantization, added_at = excluded.added_at,
+           mmproj = excluded.mmproj, files = excluded.files`,
       )
-      .run({ ...record, parameters: Math.round(record.parameters) });
+      .run({ ...record, parameters: Math.round(record.parameters), mmproj: record.mmproj ?? null, files: record.files ? JSON.stringify(record.files) : null });
     return record;
   }
 
   get(id: string): ModelRecord | undefined {
-    return (this.db.query("SELECT * FROM models WHERE id = ?").get(id) as ModelRecord | null) ?? undefined;
+    const row = this.db.query("SELECT * FROM models WHERE id = ?").get(id) as Row | null;
+    return row ? fromRow(row) : undefined;
   }
 
   list(): ModelRecord[] {
-    return this.db.query("SELECT * FROM models ORDER BY id").all() as ModelRecord[];
+    return (this.db.query("SELECT * FROM models ORDER BY id").all() as Row[]).map(fromRow);
   }
 
   /** Records whose canonical source starts with `prefix` (every file of one hf repo). */
   findBySourcePrefix(prefix: string): ModelRecord[] {
     // substr, not LIKE: LIKE ignores case and treats '_' as a wildcard.
-    return this.db.query("SELECT * FROM models WHERE substr(source, 1, length($p)) = $p ORDER BY id").all({ p: prefix }) as ModelRecord[];
+    return (this.db.query("SELECT * FROM models WHERE substr(source, 1, length($p)) = $p ORDER BY id").all({ p: prefix }) as Row[]).map(fromRow);
   }
 
   /** True when a row was removed. */
@@ -77,6 +84,13 @@ export class ModelCatalog {
   close(): void {
     this.db.close();
   }
+}
+
+type Row = Omit<ModelRecord, "files" | "mmproj"> & { mmproj: string | null; files: string | null };
+
+/** A row as the wire shape: older rows (no files list) leave `files` out rather than invent one. */
+function fromRow({ files, mmproj, ...rest }: Row): ModelRecord {
+  return { ...rest, ...(mmproj ? { mmproj } : {}), ...(files ? { files: JSON.parse(files) } : {}) };
 }
 
 const open = new Map<string, ModelCatalog>();

@@ -17,6 +17,8 @@ export interface DownloadOptions {
   headers?: Record<string, string>;
   /** Name in narration; the destination's file name by default. */
   label?: string;
+  /** What the progress narration says is happening ("downloading" by default; "copying" between hives). */
+  verb?: string;
   /** Looks at the file's first bytes (up to 16) before the rest is fetched, so a wrong file fails fast. */
   checkHead?: (head: Uint8Array) => void;
   /** Extra attempts after a dropped connection or a 5xx, each resuming (default 2). */
@@ -24,6 +26,8 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** An attempt that receives no byte for this long is dropped and retried, resuming (default 30 s). */
   stallMs?: number;
+  /** The error for an HTTP status the source knows better how to explain (a gated repo's 401). */
+  refused?: (status: number) => RbeeError | undefined;
 }
 
 export interface DownloadResult {
@@ -89,7 +93,7 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions,
     await res.body?.cancel();
     // The source no longer has the file: a part of it can never be completed.
     if (res.status === 404 || res.status === 410) await unlink(part).catch(() => {});
-    throw statusError(res.status, url);
+    throw opts.refused?.(res.status) ?? statusError(res.status, url);
   }
   if (res.status === 206) {
     const range = parseContentRange(res.headers.get("content-range"));
@@ -116,7 +120,7 @@ async function attemptDownload(url: string, dest: string, opts: DownloadOptions,
   const hasher = start > 0 ? await hashFile(part, start) : new Bun.CryptoHasher("sha256");
   watchdog.alive();
   const progress = new ProgressNarrator(label, start, total);
-  progress.start();
+  progress.start(opts.verb);
   const written = await writeBody(res, part, start, total, hasher, progress, url, opts, watchdog);
   return finish(part, dest, label, start, written, hasher, opts, progress);
 }

@@ -16,6 +16,16 @@ export interface GgufHeader {
 
 const NOT_GGUF_HINT = "rbee runs GGUF models: give a .gguf file (for example hf:ORG/REPO for a Hugging Face GGUF repo)";
 
+/** The parameters one GGUF file (a shard too, which lacks the model's metadata) holds. */
+export async function parameterCount(path: string): Promise<number> {
+  const hf = await import("@huggingface/gguf");
+  try {
+    return (await hf.gguf(path, { allowLocalFile: true, computeParametersCount: true })).parameterCount;
+  } catch (err) {
+    throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF file: ${err instanceof Error ? err.message : String(err)}`, NOT_GGUF_HINT, 422);
+  }
+}
+
 export async function readGgufHeader(path: string): Promise<GgufHeader> {
   let size: number;
   try {

@@ -57,7 +57,7 @@ export function resolveLocalModel(input: string, folders: string[]): string {
   return real;
 }
 
-function realOrSelf(path: string): string {
+export function realOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {

@@ -1,8 +1,11 @@
 import { chmod, readFile, rename, unlink } from "node:fs/promises";
 import { RbeeError } from "../protocol/errors.ts";
 import { downloadFile, type DownloadResult } from "./download.ts";
-import { hfFileUrl, hfHeaders, resolveHfFile } from "./hf-resolve.ts";
+import { RE_GGUF_SHARD_FILE } from "@huggingface/gguf";
+import { hfAccessError, hfFileUrl, hfHeaders, resolveHfModel, type RepoFile, type ResolvedHf } from "./hf-resolve.ts";
+import type { ModelFile } from "./model-record.ts";
 import { copyIntoPlace } from "./local-copy.ts";
+import { isInside, realOrSelf } from "./model-folders.ts";
 import { formatModelSource, modelIdFromFileName, sourceFileName, type ModelSource } from "./model-source.ts";
 
 /** Writes the built-in demo model to `path` (wired by the hive to the GGUF writer). */
@@ -15,6 +18,8 @@ export interface PlanContext {
   createDemo?: CreateDemo;
   retryDelayMs?: number;
   stallMs?: number;
+  /** The import folder: a file there (an upload) is moved into the models folder, not copied. */
+  importFolder?: string;
 }
 
 /** A source resolved to the id it gets and the way its file reaches `dest`. */
@@ -22,6 +27,15 @@ export interface ModelPlan {
   id: string;
   source: string;
   fileName: string;
+  transfer: (dest: string, signal: AbortSignal) => Promise<DownloadResult>;
+  /** Further files (the other shards, a vision projector): the model then gets a folder of its own. */
+  extra?: PlanFile[];
+}
+
+export interface PlanFile {
+  /** The file's own name, kept: llama.cpp finds shards 2…N by the first one's name. */
+  name: string;
+  role: Exclude<ModelFile["role"], "model">;
   transfer: (dest: string, signal: AbortSignal) => Promise<DownloadResult>;
 }
 
@@ -47,13 +61,25 @@ const safeLabel = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "-").slice
 export async function planDownload(source: ModelSource, ctx: PlanContext): Promise<ModelPlan> {
   switch (source.kind) {
     case "hf": {
-      const picked = source.file ? { name: source.file } : await resolveHfFile(source.repo, ctx);
-      const resolved: ModelSource = { kind: "hf", repo: source.repo, file: picked.name };
-      const fileName = sourceFileName(resolved)!;
-      const url = hfFileUrl(source.repo, picked.name, ctx.env);
-      // The listed size catches a transfer that ends early without a Content-Length to say so.
-      const options = (signal: AbortSignal) => ({ ...remoteOptions(ctx, signal, fileName, hfHeaders(ctx.env)), expectedSize: picked.size });
-      return plan(resolved, fileName, (dest, signal) => downloadFile(url, dest, options(signal)));
+      const picked: ResolvedHf = source.file ? { model: namedFile(source.file) } : await resolveHfModel(source.repo, source.quant, ctx);
+      const resolved: ModelSource = { kind: "hf", repo: source.repo, file: picked.model.name };
+      const [first, ...rest] = picked.model.shards ?? [picked.model];
+      const fetchHf = (file: RepoFile) => {
+        const label = file.name.split("/").at(-1)!;
+        const url = hfFileUrl(source.repo, file.name, ctx.env);
+        // The listed size catches a transfer that ends early without a Content-Length to say so.
+        const options = (signal: AbortSignal) => ({
+          ...remoteOptions(ctx, signal, label, hfHeaders(ctx.env)),
+          expectedSize: file.size,
+          refused: (status: number) => (status === 401 || status === 403 ? hfAccessError(source.repo, status, ctx.env) : undefined),
+        });
+        return { name: label, transfer: (dest: string, signal: AbortSignal) => downloadFile(url, dest, options(signal)) };
+      };
+      const extra: PlanFile[] = [
+        ...rest.map((f) => ({ ...fetchHf(f), role: "shard" as const })),
+        ...(picked.mmproj ? [{ ...fetchHf(picked.mmproj), role: "mmproj" as const }] : []),
+      ];
+      return { ...plan(resolved, first.name.split("/").at(-1)!, fetchHf(first).transfer), ...(extra.length ? { extra } : {}) };
     }
     case "url": {
       const fileName = source.file;
@@ -67,7 +93,9 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
         const label = safeLabel(sourceFileName(source)!);
         // Looked at before copying: a wrong multi-gigabyte file should fail in a millisecond.
         checkGgufHead(label)(new Uint8Array(await Bun.file(source.path).slice(0, 16).arrayBuffer()));
-        return copyIntoPlace(source.path, dest, { signal, label });
+        // An uploaded file was only parked in the import folder for this: keeping it would hold the model twice on disk.
+        const move = ctx.importFolder !== undefined && isInside(realOrSelf(ctx.importFolder), source.path);
+        return copyIntoPlace(source.path, dest, { signal, label, move });
       });
     case "demo": {
       const createDemo = ctx.createDemo;
@@ -75,6 +103,18 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
       return plan(source, sourceFileName(source)!, (dest, signal) => writeDemo(createDemo, dest, signal));
     }
   }
+}
+
+/**
+ * A file named in the source; a shard names its whole set, whose names follow from its own
+ * (x-00002-of-00003.gguf → x-00001…x-00003), so no listing is needed.
+ */
+function namedFile(file: string): ResolvedHf["model"] {
+  const m = RE_GGUF_SHARD_FILE.exec(file);
+  if (!m?.groups) return { name: file };
+  const total = Number(m.groups.total);
+  const shards = Array.from({ length: total }, (_, i) => ({ name: `${m.groups!.prefix}-${String(i + 1).padStart(5, "0")}-of-${m.groups!.total}.gguf` }));
+  return { name: shards[0].name, shards };
 }
 
 function plan(source: ModelSource, fileName: string, transfer: ModelPlan["transfer"]): ModelPlan {

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { ModelFile } from "../protocol/model-copy.ts";
+
+export { ModelFile } from "../protocol/model-copy.ts";
 
 /**
  * One model in a hive's catalog: the wire shape of `model list` / `model get` results.
@@ -16,6 +19,10 @@ export const ModelRecord = z.object({
   parameters: z.number().nonnegative(),
   context_length: z.number().int().nullable(),
   quantization: z.string(),
+  /** The vision projector (mmproj) kept beside the model, when its repo has one. */
+  mmproj: z.string().nullable().optional(),
+  /** Every file of the model; absent on records older than this field (one file: `path`). */
+  files: z.array(ModelFile).optional(),
   /** ISO 8601 time the model was added. */
   added_at: z.string(),
 });

@@ -1,14 +1,15 @@
 import { existsSync } from "node:fs";
-import { unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, rm, unlink } from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
 import { modelsDir } from "../config/paths.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { openCatalog, type ModelCatalog } from "./catalog.ts";
 import { abortError } from "./download-errors.ts";
-import { readGgufHeader } from "./gguf-header.ts";
+import { parameterCount, readGgufHeader } from "./gguf-header.ts";
+import { quantOf } from "./hf-resolve.ts";
 import { planDownload, type CreateDemo, type ModelPlan } from "./model-plan.ts";
-import type { ModelRecord } from "./model-record.ts";
+import type { ModelFile, ModelRecord } from "./model-record.ts";
 import { formatModelSource, modelIdFromFileName, parseModelSource, sourceFileName, validateModelId, type ModelSource } from "./model-source.ts";
 import { formatBytes } from "./progress.ts";
 import { allowedModelFolders, isInside } from "./model-folders.ts";
@@ -47,6 +48,11 @@ export class ModelService {
     this.catalog = options.catalog ?? openCatalog(this.dir);
   }
 
+  /** Retry pause and stall timeout for transfers planned elsewhere (copies between hives). */
+  get transferTimings(): { retryDelayMs?: number; stallMs?: number } {
+    return { retryDelayMs: this.options.retryDelayMs, stallMs: this.options.stallMs };
+  }
+
   list(): ModelRecord[] {
     return this.catalog.list();
   }
@@ -68,10 +74,16 @@ export class ModelService {
     // Answer from the catalog before planning: no network, no generator needed.
     const known = this.knownFor(source);
     if (known) return this.alreadyPresent(known);
-    const plan = await planDownload(source, { ...this.options, signal: opts.signal });
+    const folders = this.options.folders ?? allowedModelFolders(this.options.env);
+    const plan = await planDownload(source, { ...this.options, signal: opts.signal, importFolder: folders[0] });
+    return this.fetchPlan(plan, opts.signal);
+  }
+
+  /** Brings in a model by a plan made elsewhere (a copy from another hive): present, shared or fetched. */
+  async fetchPlan(plan: ModelPlan, signal?: AbortSignal): Promise<ModelRecord> {
     const existing = this.present(plan.id, plan.source);
     if (existing) return this.alreadyPresent(existing);
-    return this.join(plan, opts.signal);
+    return this.join(plan, signal);
   }
 
   /** Removes the model's row and file; refused while a worker has it loaded. */
@@ -85,6 +97,9 @@ export class ModelService {
     if (isInside(this.dir, record.path)) {
       await unlink(record.path).catch(ignoreMissing);
       await unlink(`${record.path}.part`).catch(ignoreMissing);
+      // A model of several files has a folder of its own (named by its id): it goes as a whole.
+      const folder = join(this.dir, record.id);
+      if (dirname(record.path) === folder) await rm(folder, { recursive: true, force: true });
     }
     narrate("model_deleted", `deleted ${record.id} (${formatBytes(record.size_bytes)} freed)`, { model: record.id });
     return record;
@@ -94,7 +109,10 @@ export class ModelService {
   private knownFor(source: ModelSource): ModelRecord | undefined {
     if (source.kind === "hf" && !source.file) {
       // hf:ORG/REPO names no file: one model from that repo is the answer; several need a lookup.
-      const fromRepo = this.catalog.findBySourcePrefix(`hf:${source.repo}:`).filter((r) => existsSync(r.path));
+      // A quant tag: the one model of that quant from the repo, when there is exactly one.
+      const fromRepo = this.catalog
+        .findBySourcePrefix(`hf:${source.repo}:`)
+        .filter((r) => existsSync(r.path) && (!source.quant || quantOf(r.source.slice(source.repo.length + 4)) === source.quant));
       return fromRepo.length === 1 ? fromRepo[0] : undefined;
     }
     return this.present(modelIdFromFileName(sourceFileName(source)!), formatModelSource(source));
@@ -137,30 +155,47 @@ export class ModelService {
   }
 
   private async fetchModel(plan: ModelPlan, signal: AbortSignal): Promise<ModelRecord> {
-    const dest = join(this.dir, `${plan.id}.gguf`);
+    // One file: ID.gguf. Several (shards, a projector): a folder ID/ keeping the files' own names.
+    const folder = plan.extra?.length ? join(this.dir, plan.id) : undefined;
+    if (folder) await mkdir(folder, { recursive: true, mode: 0o700 });
+    const dest = folder ? join(folder, basename(plan.fileName)) : join(this.dir, `${plan.id}.gguf`);
     const transfer = await plan.transfer(dest, signal);
+    const files: ModelFile[] = [{ name: relative(this.dir, dest), size_bytes: transfer.size_bytes, sha256: transfer.sha256, role: "model" }];
+    for (const extra of plan.extra ?? []) {
+      const path = join(folder!, basename(extra.name));
+      const done = await extra.transfer(path, signal);
+      files.push({ name: relative(this.dir, path), size_bytes: done.size_bytes, sha256: done.sha256, role: extra.role });
+    }
     let header;
+    let parameters = 0;
     try {
       header = await readGgufHeader(dest);
+      parameters = header.parameters;
+      // The first shard's header counts only its own tensors.
+      for (const f of files.filter((f) => f.role === "shard")) parameters += await parameterCount(join(this.dir, f.name));
     } catch (err) {
       // A file that is not a usable model never stays in the models folder.
-      await unlink(dest).catch(ignoreMissing);
+      await (folder ? rm(folder, { recursive: true, force: true }) : unlink(dest).catch(ignoreMissing));
       throw err;
     }
+    const mmproj = files.find((f) => f.role === "mmproj");
     const record: ModelRecord = {
       id: plan.id,
       source: plan.source,
       path: dest,
-      size_bytes: header.size_bytes,
+      size_bytes: files.filter((f) => f.role !== "mmproj").reduce((a, f) => a + f.size_bytes, 0),
       sha256: transfer.sha256,
       architecture: header.architecture,
-      parameters: header.parameters,
+      parameters,
       context_length: header.context_length,
       quantization: header.quantization,
+      ...(mmproj ? { mmproj: join(this.dir, mmproj.name) } : {}),
+      files,
       added_at: new Date().toISOString(),
     };
     this.catalog.upsert(record);
-    narrate("model_ready", `${plan.id} is ready: ${header.architecture}, ${formatCount(header.parameters)} parameters, ${header.quantization}, ${formatBytes(header.size_bytes)}`, {
+    const parts = files.length > 1 ? ` in ${files.length} files${mmproj ? ", with its vision projector" : ""}` : "";
+    narrate("model_ready", `${plan.id} is ready: ${header.architecture}, ${formatCount(parameters)} parameters, ${header.quantization}, ${formatBytes(record.size_bytes)}${parts}`, {
       model: plan.id,
     });
     return record;

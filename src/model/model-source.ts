@@ -7,18 +7,20 @@ import { allowedModelFolders, resolveLocalModel } from "./model-folders.ts";
  * user learns the accepted forms at once instead of after a failed network request.
  */
 export type ModelSource =
-  | { kind: "hf"; repo: string; file?: string }
+  | { kind: "hf"; repo: string; file?: string; quant?: string }
   | { kind: "url"; url: string; file: string }
   | { kind: "local"; path: string }
   | { kind: "demo"; name: "tiny" };
 
 export const SOURCE_HINT =
-  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a .gguf file in the hive's model folders, demo:tiny";
+  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:QUANT (Q4_K_M, Q8_0 …), hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a .gguf file in the hive's model folders, demo:tiny";
 
 const MAX_SOURCE_LENGTH = 2048;
 // Hugging Face's own rules for repo names, minus anything that could walk out of a folder.
 const NAME_PART = /^[A-Za-z0-9._-]{1,96}$/;
 const FILE_PART = /^[A-Za-z0-9._-]{1,255}$/;
+// A quant tag as Ollama takes it (hf.co/ORG/REPO:Q5_K_M): no dot, so never a file name.
+const QUANT_TAG = /^[A-Za-z0-9_]{1,32}$/;
 // C0/C1 controls and the bidi overrides that can make a name read differently than it is.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -58,6 +60,7 @@ function parseHf(rest: string): ModelSource {
     throw invalid("that is not a Hugging Face repo name (ORG/REPO, letters, digits, '.', '_', '-')");
   }
   if (file === undefined) return { kind: "hf", repo };
+  if (QUANT_TAG.test(file)) return { kind: "hf", repo, quant: file.toUpperCase() };
   return { kind: "hf", repo, file: checkRepoFile(file) };
 }
 
@@ -118,7 +121,7 @@ function safeDecode(s: string): string {
 export function formatModelSource(source: ModelSource): string {
   switch (source.kind) {
     case "hf":
-      return source.file ? `hf:${source.repo}:${source.file}` : `hf:${source.repo}`;
+      return source.file ? `hf:${source.repo}:${source.file}` : source.quant ? `hf:${source.repo}:${source.quant}` : `hf:${source.repo}`;
     case "url":
       return source.url;
     case "local":
@@ -128,7 +131,7 @@ export function formatModelSource(source: ModelSource): string {
   }
 }
 
-/** The file name a source points at, when it names one (hf without a file needs a lookup). */
+/** The file name a source points at, when it names one (hf without a file, or with a quant tag, needs a lookup). */
 export function sourceFileName(source: ModelSource): string | undefined {
   switch (source.kind) {
     case "hf":
@@ -149,7 +152,8 @@ const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,127}$/;
  * [a-z0-9._-] turned into '-'. It names the file in the models folder too, so it must be safe.
  */
 export function modelIdFromFileName(fileName: string): string {
-  const stem = basename(fileName).replace(/\.gguf$/i, "").toLowerCase();
+  // A sharded model is one model: its id is the shards' common name (x-00001-of-00003.gguf → x).
+  const stem = basename(fileName).replace(/-\d{5}-of-\d{5}\.gguf$/i, "").replace(/\.gguf$/i, "").toLowerCase();
   const id = stem
     .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/\.{2,}/g, ".")

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
 import { CHAT_TEMPLATES } from "../config/model-config.ts";
+import { ModelFile } from "./model-copy.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -99,6 +100,20 @@ export const Operation = z.discriminatedUnion("operation", [
     .object({ operation: z.literal("model_alias"), name: id.optional(), model: id.optional(), remove: z.boolean().default(false) })
     .strict()
     .refine((o) => (o.name === undefined ? o.model === undefined && !o.remove : o.remove === (o.model === undefined)), "give a name and a model, a name and remove, or nothing (to list)"),
+  // Hive to hive through the queen: `to_hive` one hive or "all" (every other online hive); `from_hive` defaults to one that has it.
+  z.object({ operation: z.literal("model_copy"), model: id, from_hive: id.optional(), to_hive: id }).strict(),
+  // The target's half of a copy: fetch the files from the queen's copy route with a one-copy ticket, checked by sha256.
+  z
+    .object({
+      operation: z.literal("model_receive"),
+      hive_id: hiveId,
+      model: id,
+      source: noControlAtAll(2048),
+      url: z.string().url().max(2048),
+      ticket: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/),
+      files: z.array(ModelFile).min(1).max(256),
+    })
+    .strict(),
   z
     .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
     .strict()
@@ -137,6 +152,8 @@ export const OPERATION_TARGET: Record<OperationName, "queen" | "hive"> = {
   model_get: "hive",
   model_delete: "hive",
   model_alias: "queen",
+  model_copy: "queen",
+  model_receive: "hive",
   infer: "queen",
   embed: "queen",
   rank: "queen",

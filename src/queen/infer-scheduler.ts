@@ -83,6 +83,8 @@ export class InferScheduler {
   onResult?: (result: InferResult) => void;
   /** Called for each request refused with QUEUE_FULL. */
   onRejected?: () => void;
+  /** Called when a request queues behind busy workers (another hive may have room: see copy-hint.ts). */
+  onBusyModel?: (model: string, workers: WorkerSlots[], job: Job) => void;
   private readonly grantWatchers = new WeakMap<Job, () => void>();
 
   constructor(
@@ -176,6 +178,7 @@ export class InferScheduler {
     // Whether a worker can start at all is known only once a hive says it has the model (placement).
     const none = this.workers().some((w) => w.model === op.model && COMING_STATES.has(w.state)) ? `no worker for ${op.model} has ${need} tokens of context per slot` : `no worker for ${op.model} yet`;
     narrate("queued", starting ? `${none}: looking for a hive that has it (queued, position ${position})` : `every slot for ${op.model} is busy: queued, position ${position}`, { position });
+    if (!starting && !op.hive_id) this.onBusyModel?.(op.model, this.workers(), ctx.job);
     this.ensureRecheck();
     const grant = await granted;
     narrate("dequeued", `left the queue after ${Date.now() - pending.queuedAt} ms`, { waited_ms: Date.now() - pending.queuedAt });

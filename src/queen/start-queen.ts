@@ -10,6 +10,8 @@ import { detectCapabilities } from "../hive/capabilities.ts";
 import { hiveRoutes } from "./hive-routes.ts";
 import { HivePins } from "./hive-pins.ts";
 import { modelUploadRelay } from "./model-upload-relay.ts";
+import { CopyTickets, hiveFetch, modelCopyHandlers, modelCopyRoutes } from "./model-copy.ts";
+import { copyHint } from "./copy-hint.ts";
 import { queenExecutor } from "./queen-handlers.ts";
 import { hiveLifecycleHandlers } from "./hive-lifecycle-handlers.ts";
 import { allHiveTokens } from "../security/api-token.ts";
@@ -70,15 +72,18 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const counters = new InferCounters();
   scheduler.onResult = (result) => counters.observe(result);
   scheduler.onRejected = () => counters.rejected++;
+  const copies = new CopyTickets();
   // Every API's requests become these operations: aliases and per-model defaults apply here, once.
   const executor = queenExecutor(registry, hives, startedAt, {
     ...hiveLifecycleHandlers(publicUrl),
+    ...modelCopyHandlers(hives, copies, publicUrl),
     infer: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     embed: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     rank: (op, ctx) => scheduler.infer(withModelConfig(op), ctx),
     model_alias: modelAliasHandler(hives),
     worker_spawn: (op, ctx) => hives.run(op.hive_id, withSpawnDefaults(op), ctx),
   });
+  scheduler.onBusyModel = copyHint(hives, registry, executor);
   const hiveApi = hiveRoutes(hives, { authenticated: token !== undefined, pruneAfterMs: opts.pruneHivesAfterMs });
   const shutdown = async () => {
     hiveApi.stop();
@@ -97,6 +102,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
         jobRoutes(registry, executor, { admit: (op) => scheduler.admit(isScheduled(op) ? { ...op, model: resolveModelName(op.model) } : op) }),
         hiveApi.routes,
         modelUploadRelay(hives),
+        modelCopyRoutes(copies, hiveFetch(hives, localHive ? { id: localHive.hiveId, routes: localHive.routes } : undefined)),
         openAiRoutes({ registry, executor, hives, scheduler }),
         ollamaRoutes({ registry, executor, hives, scheduler }),
         anthropicRoutes({ registry, executor, scheduler }),
@@ -106,7 +112,8 @@ export function startQueen(opts: QueenOptions): RunningQueen {
       // embedded_hive: lets `rbee hive start --host localhost` see this machine's hive is already here.
       info: () => ({ hives: hives.list().length, ...(localHive ? { embedded_hive: localHive.hiveId, standby_worker: localHive.pool.standbyState } : {}) }),
       // A hive installed from here knows only its own token; it may use it to send heartbeats.
-      extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : []),
+      // A hive receiving a copy holds that copy's ticket, good for that copy's files only.
+      extraTokens: (path) => (path === "/v1/hives/heartbeat" ? allHiveTokens() : copies.tokensFor(path)),
       onShutdown: async () => {
         narrate("shutdown", "queen shutting down");
         await shutdown();

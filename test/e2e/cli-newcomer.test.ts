@@ -99,7 +99,7 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
       return out.trim().split("\n").filter(Boolean);
     };
     expect(await complete("inf")).toEqual(["infer"]);
-    expect(await complete("model", "")).toEqual(["alias", "create-demo", "delete", "download", "get", "list"]);
+    expect(await complete("model", "")).toEqual(["alias", "copy", "create-demo", "delete", "download", "get", "list"]);
     expect(await complete("infer", "--max")).toEqual(["--max-tokens"]);
     expect(await complete("infer", "--model", "demo")).toEqual(["demo-tiny"]);
     const jobs = await complete("jobs", "logs", "job-");

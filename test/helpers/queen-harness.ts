@@ -10,6 +10,7 @@ import type { StallTimeouts } from "../../src/config/timeouts.ts";
 import type { SchedulerOptions } from "../../src/queen/infer-scheduler.ts";
 import { closeCatalogs } from "../../src/model/catalog.ts";
 import { setLogWriter } from "../../src/narration/log-sink.ts";
+import { startHiveDaemon, type RunningHive } from "../../src/hive/start-hive.ts";
 
 export interface JobRun {
   jobId: string;
@@ -95,4 +96,29 @@ export function waitForLogLine(pattern: RegExp, timeoutMs = 20_000): Promise<str
       resolve(line);
     });
   });
+}
+
+/**
+ * A separate hive daemon in this process, reporting to `t`'s queen, with its own RBEE_HOME (as on
+ * another machine); resolves once the queen lists it online. `stop` stops it and removes its home.
+ */
+export async function startSideHive(t: TestQueen, hiveId: string): Promise<{ hive: RunningHive; home: string; stop: () => Promise<void> }> {
+  const home = mkdtempSync(join(tmpdir(), "rbee-hive-"));
+  const queenHome = process.env.RBEE_HOME;
+  process.env.RBEE_HOME = home;
+  let hive: RunningHive;
+  try {
+    hive = startHiveDaemon({ port: 0, bind: "127.0.0.1", hiveId, queenUrl: t.queen.url });
+  } finally {
+    process.env.RBEE_HOME = queenHome;
+  }
+  await eventually(() => t.queen.hives.get(hiveId)?.state === "online");
+  return {
+    hive,
+    home,
+    stop: async () => {
+      await hive.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { modelsDir } from "../../src/config/paths.ts";
@@ -59,5 +59,26 @@ describe("model catalog", () => {
     const db = new Database(join(modelsDir(), "catalog.db"), { readonly: true });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     db.close();
+  });
+
+  it("opens a catalog written before models had several files, keeps its rows, and stores files and mmproj from then on", () => {
+    // The schema of version 1, with one row, as an older rbee left it.
+    mkdirSync(modelsDir(), { recursive: true });
+    const old = new Database(join(modelsDir(), "catalog.db"), { create: true });
+    old.exec(`CREATE TABLE models (id TEXT PRIMARY KEY, source TEXT NOT NULL, path TEXT NOT NULL, size_bytes INTEGER NOT NULL, sha256 TEXT,
+      architecture TEXT NOT NULL, parameters INTEGER NOT NULL, context_length INTEGER, quantization TEXT NOT NULL, added_at TEXT NOT NULL) STRICT;
+      PRAGMA user_version = 1;`);
+    old.query("INSERT INTO models VALUES ('old', 'demo:tiny', '/m/old.gguf', 10, 'aa', 'llama', 5, 2048, 'F32', '2025-01-01T00:00:00.000Z')").run();
+    old.close();
+
+    const catalog = openCatalog();
+    expect(catalog.get("old")).toEqual({ id: "old", source: "demo:tiny", path: "/m/old.gguf", size_bytes: 10, sha256: "aa", architecture: "llama", parameters: 5, context_length: 2048, quantization: "F32", added_at: "2025-01-01T00:00:00.000Z" });
+    const files = [
+      { name: "v/v-00001-of-00002.gguf", size_bytes: 6, sha256: "a".repeat(64), role: "model" as const },
+      { name: "v/mmproj-f16.gguf", size_bytes: 4, sha256: "b".repeat(64), role: "mmproj" as const },
+    ];
+    catalog.upsert(record("v", { mmproj: "/m/v/mmproj-f16.gguf", files }));
+    closeCatalogs();
+    expect(openCatalog().get("v")).toEqual(record("v", { mmproj: "/m/v/mmproj-f16.gguf", files }));
   });
 });

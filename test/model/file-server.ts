@@ -29,6 +29,8 @@ export interface FileServer {
   files: Map<string, FileRoute>;
   json: Map<string, unknown>;
   statuses: Map<string, number>;
+  /** Path prefix → the Bearer token it needs (a gated repo): 401 without it, as Hugging Face answers. */
+  tokens: Map<string, string>;
   /** Path → where a 302 sends the client (as Hugging Face sends file downloads to its CDN). */
   redirects: Map<string, string>;
   served: Served[];
@@ -47,6 +49,7 @@ export async function startFileServer(): Promise<FileServer> {
   const json = new Map<string, unknown>();
   const statuses = new Map<string, number>();
   const redirects = new Map<string, string>();
+  const tokens = new Map<string, string>();
   const served: Served[] = [];
   const stalledOnce = new Set<string>();
   const stalled = new Map<ServerResponse, () => void>();
@@ -62,6 +65,8 @@ export async function startFileServer(): Promise<FileServer> {
       res.writeHead(status, headers);
       res.end(body);
     };
+    const needed = [...tokens].find(([prefix]) => path.startsWith(prefix))?.[1];
+    if (needed !== undefined && req.headers.authorization !== `Bearer ${needed}`) return reply(401, { "content-type": "text/plain" }, "gated");
     const target = redirects.get(path);
     if (target) return reply(302, { location: target });
     const status = statuses.get(path);
@@ -115,6 +120,7 @@ export async function startFileServer(): Promise<FileServer> {
     files,
     json,
     statuses,
+    tokens,
     redirects,
     served,
     servedFor: (path) => served.filter((s) => s.path === path),

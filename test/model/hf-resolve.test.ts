@@ -4,7 +4,7 @@ import { ModelService } from "../../src/model/model-service.ts";
 import { runWithNarration } from "../../src/narration/context.ts";
 import type { JobEvent, NarrationEvent } from "../../src/protocol/events.ts";
 import { startFileServer, type FileServer } from "./file-server.ts";
-import { freshHome, ggufOfSize } from "./fixtures.ts";
+import { freshHome, ggufFixture, ggufOfSize } from "./fixtures.ts";
 
 describe("pickGgufFile", () => {
   const names = (...n: string[]) => n.map((name) => ({ name }));
@@ -62,19 +62,21 @@ describe("hf: sources against a Hugging Face-shaped endpoint on loopback", () =>
       ],
     });
     server.files.set("/org/Tiny-GGUF/resolve/main/tiny.Q4_K_M.gguf", { body: small });
+    server.files.set("/org/Tiny-GGUF/resolve/main/mmproj-tiny-Q4_K_M.gguf", { body: ggufFixture({ architecture: "clip" }) });
     const events: JobEvent[] = [];
 
     const record = await runWithNarration({ jobId: "t", correlationId: "t", emit: (e) => events.push(e) }, () => models.download("hf:org/Tiny-GGUF"));
 
-    expect(record).toMatchObject({ id: "tiny.q4_k_m", source: "hf:org/Tiny-GGUF:tiny.Q4_K_M.gguf", quantization: "Q4_K_M" });
+    // The projector comes along, kept beside the model; it is never the model.
+    expect(record).toMatchObject({ id: "tiny.q4_k_m", source: "hf:org/Tiny-GGUF:tiny.Q4_K_M.gguf", quantization: "Q4_K_M", mmproj: expect.stringMatching(/tiny\.q4_k_m\/mmproj-tiny-Q4_K_M\.gguf$/) });
     expect(server.servedFor("/api/models/org/Tiny-GGUF")[0].query).toBe("?blobs=true");
     const lines = events.filter((e): e is NarrationEvent => e.kind === "narration" && e.action === "model_resolve").map((e) => e.human);
-    expect(lines.at(-1)).toContain("picked tiny.Q4_K_M.gguf (2 other GGUF files");
+    expect(lines.at(-1)).toBe("picked tiny.Q4_K_M.gguf (Q4_K_M, the default; the repo also has Q8_0, Q2_K: name one with hf:org/Tiny-GGUF:QUANT), with the vision projector mmproj-tiny-Q4_K_M.gguf");
 
     // Asked again: answered from the catalog, without asking the endpoint.
     await expect(models.download("hf:org/Tiny-GGUF")).resolves.toEqual(record);
     await expect(models.download("hf:org/Tiny-GGUF:tiny.Q4_K_M.gguf")).resolves.toEqual(record);
-    expect(server.served).toHaveLength(2);
+    expect(server.served).toHaveLength(3);
   });
 
   it("given hf:ORG/REPO:FILE, downloads that file without listing, sending HF_TOKEN", async () => {
@@ -107,12 +109,9 @@ describe("hf: sources against a Hugging Face-shaped endpoint on loopback", () =>
     expect(models.list()).toEqual([]);
   });
 
-  it("given an unknown repo or a gated one, fails with MODEL_NOT_FOUND or MODEL_FORBIDDEN", async () => {
+  it("given an unknown repo, fails with MODEL_NOT_FOUND", async () => {
     await expect(models.download("hf:org/nope")).rejects.toMatchObject({ code: "MODEL_NOT_FOUND", message: expect.stringContaining("org/nope") });
-    server.statuses.set("/api/models/org/gated", 401);
-    await expect(models.download("hf:org/gated")).rejects.toMatchObject({ code: "MODEL_FORBIDDEN", hint: expect.stringContaining("HF_TOKEN") });
-    server.statuses.set("/org/gated/resolve/main/m.gguf", 403);
-    await expect(models.download("hf:org/gated:m.gguf")).rejects.toMatchObject({ code: "MODEL_FORBIDDEN" });
     expect(models.list()).toEqual([]);
   });
+
 });

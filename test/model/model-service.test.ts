@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -173,16 +173,17 @@ describe("ModelService", () => {
     expect(server.servedFor("/other/tiny.Q4_0.gguf")).toEqual([]);
   });
 
-  it("given a local file, copies it into the models folder and leaves the original alone on delete", async () => {
+  it("given a file in the import folder (an upload), moves it into the models folder rather than keeping it twice", async () => {
     await mkdir(importDir(), { recursive: true });
     const original = join(importDir(), "My Model.gguf");
     const bytes = await writeGgufFixture(original, { architecture: "qwen2", contextLength: 32768 });
     const events: JobEvent[] = [];
     const record = await inJob(events, () => models.download(original));
     expect(record).toMatchObject({ id: "my-model", source: original, path: join(modelsDir(), "my-model.gguf"), architecture: "qwen2", context_length: 32768, sha256: sha256(bytes) });
-    expect(actions(events)).toContain("model_ready");
+    expect(actions(events)).toEqual(expect.arrayContaining(["model_moved", "model_ready"]));
+    expect(existsSync(original)).toBe(false);
+    expect(sha256(readFileSync(record.path))).toBe(sha256(bytes));
     await models.delete("my-model");
-    expect(existsSync(original)).toBe(true);
     expect(modelFiles()).toEqual([]);
   });
 
@@ -226,6 +227,8 @@ describe("ModelService", () => {
     await writeGgufFixture(join(shelf, "shelf.gguf"));
     const withShelf = new ModelService({ env: { ...process.env, RBEE_MODEL_FOLDERS: shelf } });
     expect(await withShelf.download(join(shelf, "shelf.gguf"))).toMatchObject({ id: "shelf" });
+    // The user's own shelf is only read: the original stays where it was.
+    expect(existsSync(join(shelf, "shelf.gguf"))).toBe(true);
     await expect(models.download(join(shelf, "shelf.gguf"))).rejects.toMatchObject({ code: "MODEL_PATH_NOT_ALLOWED" });
   });
 

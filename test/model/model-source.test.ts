@@ -28,6 +28,10 @@ describe("parseModelSource", () => {
     await writeFile(join(dir, "My-Model.Q4_0.gguf"), "x");
     expect(parseModelSource("hf:TheBloke/TinyLlama-1.1B-GGUF")).toEqual({ kind: "hf", repo: "TheBloke/TinyLlama-1.1B-GGUF" });
     expect(parseModelSource("hf:org/repo:sub/model.Q4_K_M.gguf")).toEqual({ kind: "hf", repo: "org/repo", file: "sub/model.Q4_K_M.gguf" });
+    // A quant tag, as Ollama's hf.co/ORG/REPO:Q5_K_M: any case, kept upper-case.
+    expect(parseModelSource("hf:org/repo:q5_k_m")).toEqual({ kind: "hf", repo: "org/repo", quant: "Q5_K_M" });
+    expect(parseModelSource("hf:org/repo:IQ4_XS")).toEqual({ kind: "hf", repo: "org/repo", quant: "IQ4_XS" });
+    expect(formatModelSource(parseModelSource("hf:org/repo:f16"))).toBe("hf:org/repo:F16");
     expect(parseModelSource("https://example.com/m/x.gguf?sig=1")).toEqual({ kind: "url", url: "https://example.com/m/x.gguf?sig=1", file: "x.gguf" });
     expect(parseModelSource("http://127.0.0.1:9/x.gguf")).toMatchObject({ kind: "url", file: "x.gguf" });
     expect(parseModelSource("http://localhost/x.gguf")).toMatchObject({ kind: "url" });
@@ -49,6 +53,7 @@ describe("parseModelSource", () => {
     ["hf:org/rep o", "repo name"],
     ["hf:org/repo:../../etc/passwd.gguf", "safe file name"],
     ["hf:org/repo:model.bin", "not a .gguf"],
+    ["hf:org/repo:Q4-K-M", "not a .gguf"],
     ["hf:org/repo:a.gguf:b", "more than one"],
     ["http://example.com/x.gguf", "plain http"],
     ["https://user:pw@example.com/x.gguf", "user name"],
@@ -98,6 +103,8 @@ describe("model ids", () => {
   it("derives stable filename-safe ids from file names", () => {
     expect(modelIdFromFileName("TinyLlama-1.1B-Chat-v1.0.Q4_K_M.gguf")).toBe("tinyllama-1.1b-chat-v1.0.q4_k_m");
     expect(modelIdFromFileName("sub/My Model (v2).GGUF")).toBe("my-model-v2");
+    // A sharded model is one model: the shard suffix is not part of its id.
+    expect(modelIdFromFileName("Qwen2.5-7B-Instruct-Q5_K_M-00001-of-00002.gguf")).toBe("qwen2.5-7b-instruct-q5_k_m");
     expect(modelIdFromFileName("..weird...name.gguf")).toBe("weird.name");
   });
 

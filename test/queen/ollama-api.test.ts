@@ -94,7 +94,8 @@ describe("the Ollama API on the queen's port, through the official ollama client
     const { sourceOf } = await import("../../src/queen/ollama/ollama-pull.ts");
     expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF")).toBe("hf:TheBloke/TinyLlama-GGUF");
     expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf")).toBe("hf:TheBloke/TinyLlama-GGUF:tiny.Q4_0.gguf");
-    expect(() => sourceOf("hf.co/TheBloke/TinyLlama-GGUF:Q4_K_M")).toThrow(/not by Ollama tag/);
+    // Ollama's quant tags pick the quant, as `ollama pull hf.co/…:Q4_K_M` does.
+    expect(sourceOf("hf.co/TheBloke/TinyLlama-GGUF:Q4_K_M")).toBe("hf:TheBloke/TinyLlama-GGUF:Q4_K_M");
     await expect(ollama.pull({ model: "llama3.2" })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/hf\.co\/ORG\/REPO/) });
   });
 });

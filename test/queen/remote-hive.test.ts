@@ -1,33 +1,22 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startHiveDaemon, type RunningHive } from "../../src/hive/start-hive.ts";
-import { eventually, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
+import type { RunningHive } from "../../src/hive/start-hive.ts";
+import { eventually, startSideHive, startTestQueen, type TestQueen } from "../helpers/queen-harness.ts";
 import { createDemoModel, openAiClient, storyOf } from "../helpers/openai-queen.ts";
 
 describe("scheduling across hives: a queen and a separate hive daemon on loopback", () => {
   let t: TestQueen;
   let hive: RunningHive;
-  let hiveHome: string;
+  let side: Awaited<ReturnType<typeof startSideHive>>;
 
   beforeEach(async () => {
     t = await startTestQueen();
     // The hive keeps its models under its own RBEE_HOME, as on another machine.
-    hiveHome = mkdtempSync(join(tmpdir(), "rbee-hive-"));
-    const queenHome = process.env.RBEE_HOME;
-    process.env.RBEE_HOME = hiveHome;
-    try {
-      hive = startHiveDaemon({ port: 0, bind: "127.0.0.1", hiveId: "h2", queenUrl: t.queen.url });
-    } finally {
-      process.env.RBEE_HOME = queenHome;
-    }
-    await eventually(() => t.queen.hives.get("h2")?.state === "online");
+    side = await startSideHive(t, "h2");
+    hive = side.hive;
   });
   afterEach(async () => {
-    await hive?.stop();
+    await side?.stop();
     await t?.stop();
-    rmSync(hiveHome, { recursive: true, force: true });
   });
 
   it("starts a worker on the hive that has the model, then schedules onto it from heartbeats", async () => {

@@ -11,7 +11,7 @@ const PullRequest = z.object({ model: z.string().min(1).max(2048).optional(), na
 
 /**
  * What to download for an Ollama model name. rbee downloads GGUF files, not Ollama's registry:
- * `hf.co/ORG/REPO` (Ollama's own spelling for Hugging Face, `:FILE.gguf` to pick a file) and
+ * `hf.co/ORG/REPO` (Ollama's own spelling for Hugging Face; `:Q5_K_M` picks a quant, `:FILE.gguf` a file) and
  * rbee's sources (`hf:…`, an https URL, `demo:tiny`) are understood; a bare library name is not.
  */
 export function sourceOf(name: string): string {
@@ -19,8 +19,8 @@ export function sourceOf(name: string): string {
   if (hf) {
     const tag = hf[2];
     if (!tag || tag === "latest") return `hf:${hf[1]}`;
-    if (tag.endsWith(".gguf")) return `hf:${hf[1]}:${tag}`;
-    throw new RbeeError("UNSUPPORTED", `tag ${tag}: rbee picks GGUF files by name, not by Ollama tag`, `Pull hf.co/${hf[1]} (a Q4 file is picked) or hf.co/${hf[1]}:FILE.gguf.`);
+    // A quant tag or a file name; the hf: parser refuses anything else with the accepted forms.
+    return `hf:${hf[1]}:${tag}`;
   }
   if (/^(hf:|https:\/\/|demo:)/.test(name)) return name;
   throw new RbeeError("UNSUPPORTED", `${name} is an Ollama library name; rbee downloads GGUF files`, "Pull hf.co/ORG/REPO (a Hugging Face GGUF repository) instead.");
