@@ -7,7 +7,7 @@ import { detectCapabilities } from "./capabilities.ts";
 import { hiveHandlers } from "./hive-handlers.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import { stallTimeouts, type StallTimeouts } from "../config/timeouts.ts";
-import { WorkerPool } from "./worker-pool.ts";
+import { WorkerPool, type PoolOptions } from "./worker-pool.ts";
 import { MODEL_UPLOAD_PATH } from "../protocol/model-upload.ts";
 import { receiveUpload } from "../model/model-upload.ts";
 
@@ -16,6 +16,8 @@ export interface HiveOptions {
   restartPolicy?: RestartPolicy;
   /** Stall timeouts; unset ones come from the environment / config.json (stallTimeouts()). */
   timeouts?: Partial<StallTimeouts>;
+  /** Keep-alive of on-demand workers (default 5 min) and the cap on loaded workers (default none). */
+  pool?: PoolOptions;
 }
 
 export interface Hive {
@@ -31,8 +33,8 @@ export interface Hive {
 /** A hive's parts, shared by the standalone hive daemon and the queen's embedded one. */
 export function createHive(opts: HiveOptions): Hive {
   const timeouts = { ...stallTimeouts(), ...opts.timeouts };
-  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs);
-  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path), stallMs: timeouts.downloadStallMs });
+  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs, opts.pool);
+  const models = new ModelService({ createDemo: async (path, demo) => void writeDemoModel(path, demo), stallMs: timeouts.downloadStallMs });
   const routes = new Hono()
     .get("/v1/capabilities", async (c) => c.json({ hive_id: opts.hiveId, ...(await detectCapabilities()) }))
     // A model file from the keeper's machine lands in the import folder; `model_download NAME` takes it from there.

@@ -8,8 +8,7 @@ import { chooseWorker } from "./hive-infer.ts";
 
 /** `embed` on a hive: the worker chosen as for `infer` embeds the texts; one answer, no stream. */
 export async function embedOnHive(op: OperationOf<"embed">, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number) {
-  const worker = await chooseWorker(op, pool, models);
-  worker.busy++;
+  const worker = await chooseWorker(op, pool, models, signal);
   try {
     let res: Response;
     try {
@@ -28,6 +27,6 @@ export async function embedOnHive(op: OperationOf<"embed">, pool: WorkerPool, mo
     narrate("embed_done", `${op.input.length} input(s) embedded, ${body.embeddings?.[0]?.length ?? 0} dimensions`, { level: "debug" });
     return { worker_id: worker.spec.workerId, model: op.model, embeddings: body.embeddings ?? [], prompt_tokens: body.prompt_tokens ?? 0 };
   } finally {
-    worker.busy--;
+    await pool.end(worker, op.keep_alive);
   }
 }

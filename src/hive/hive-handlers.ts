@@ -6,6 +6,8 @@ import { engineHandlers, placeOnHive } from "../engine/engine-handlers.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import { embedOnHive } from "./hive-embed.ts";
+import { spawnOnDemand } from "./on-demand.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 
 /** The operations a hive runs itself: devices, models, workers, inference. */
@@ -16,10 +18,14 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       narrate("hive_status", `hive ${hiveId}: ${caps.devices.map((d) => d.id).join(", ")}; ${pool.list().length} worker(s)`);
       return { hive_id: hiveId, ...caps, workers: pool.list() };
     },
-    worker_spawn: async (op) => {
+    worker_spawn: async (op, { signal }) => {
       const model = models.get(op.model);
+      const common = { modelId: model.id, modelPath: model.path, slots: op.slots, restart: op.restart, ...(op.ctx ? { contextSize: op.ctx } : {}) };
+      // Started for a request: room is made for it first (idle on-demand workers may go).
+      if (op.on_demand) return (await spawnOnDemand(pool, { ...common, device: op.device, gpuLayers: op.gpu_layers, keepAlive: op.keep_alive }, signal)).info();
       const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, ...(op.ctx ? { contextSize: op.ctx } : {}) });
+      // By hand: it stays unless given a keep-alive.
+      const worker = await pool.spawn({ ...common, device: placed.device, gpuLayers: placed.gpuLayers, ...(op.keep_alive !== undefined ? { keepAliveMs: parseKeepAlive(op.keep_alive) } : {}) });
       return worker.info();
     },
     worker_list: async () => pool.list(),

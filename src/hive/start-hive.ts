@@ -7,6 +7,7 @@ import { startHeartbeat } from "./heartbeat.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import type { StallTimeouts } from "../config/timeouts.ts";
+import type { PoolOptions } from "./worker-pool.ts";
 
 export interface HiveDaemonOptions {
   port: number;
@@ -18,6 +19,8 @@ export interface HiveDaemonOptions {
   advertiseUrl?: string;
   restartPolicy?: RestartPolicy;
   timeouts?: Partial<StallTimeouts>;
+  /** Keep-alive of on-demand workers and the cap on loaded workers. */
+  pool?: PoolOptions;
 }
 
 export interface RunningHive extends RunningDaemon {
@@ -27,7 +30,7 @@ export interface RunningHive extends RunningDaemon {
 /** A hive on its own (`rbee serve --role hive`): what remote machines run. */
 export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   const registry = new JobRegistry();
-  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts });
+  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, pool: opts.pool });
   let stopBeats = () => {};
   let stopped = false;
   const daemon = startDaemon({

@@ -23,6 +23,12 @@ export interface WorkerSpec {
   /** Which exits bring it back; on-failure by default. */
   restart?: RestartMode;
   contextSize?: number;
+  /** Idle time before it unloads, in ms; KEEP_FOREVER (or unset): it stays. */
+  keepAliveMs?: number;
+  /** Started for a request, not by hand: it may be evicted to make room for another model. */
+  onDemand?: boolean;
+  /** What placement estimated it needs (weights + KV + scratch): what evicting it frees. */
+  memoryBytes?: number;
 }
 
 export interface WorkerInfo extends Partial<Offload> {
@@ -42,6 +48,14 @@ export interface WorkerInfo extends Partial<Offload> {
   restart_policy?: RestartMode;
   load_ms?: number;
   error?: string;
+  /** Started for a request (by the queen or hive), not by hand. */
+  on_demand?: boolean;
+  /** Idle time before it unloads, in seconds; -1: never. */
+  keep_alive_s?: number;
+  /** Seconds since its last request ended (absent while it serves one). */
+  idle_s?: number;
+  /** Seconds until it unloads (absent while busy or when it never does). */
+  unload_in_s?: number;
 }
 
 /** How long a model may take to load; RBEE_WORKER_LOAD_TIMEOUT_MS raises it for slow machines (a Pi's SD card, emulation). */
@@ -62,6 +76,10 @@ export class WorkerProcess {
   offload?: Offload;
   error?: string;
   private startedAt?: number;
+  /** When its last request ended (or it became ready): the clock of keep-alive and LRU eviction. */
+  lastUsedAt = Date.now();
+  /** When the keep-alive unloads it, if it is idle and has a keep-alive. */
+  unloadAt?: number;
   private child?: ResultPromise;
   /** The bearer token this worker requires. */
   token = "";
@@ -142,6 +160,7 @@ export class WorkerProcess {
       this.offload = offloadOf(msg);
       this.state = "ready";
       this.error = undefined;
+      this.lastUsedAt = Date.now();
       const where = this.offload ? `: ${describeOffload(this.offload)}` : "";
       narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)${where}`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms, ...this.offload });
       this.settleReady();
@@ -267,6 +286,19 @@ export class WorkerProcess {
       ...(this.loadMs !== undefined ? { load_ms: this.loadMs } : {}),
       ...this.offload,
       ...(this.error ? { error: this.error } : {}),
+      ...this.idleInfo(),
+    };
+  }
+
+  private idleInfo(): Partial<WorkerInfo> {
+    const now = Date.now();
+    const keep = this.spec.keepAliveMs ?? -1;
+    const idle = this.state === "ready" && this.busy === 0;
+    return {
+      on_demand: this.spec.onDemand === true,
+      keep_alive_s: keep < 0 ? -1 : keep / 1000,
+      ...(idle ? { idle_s: Math.floor((now - this.lastUsedAt) / 1000) } : {}),
+      ...(idle && this.unloadAt !== undefined ? { unload_in_s: Math.max(0, Math.ceil((this.unloadAt - now) / 1000)) } : {}),
     };
   }
 }

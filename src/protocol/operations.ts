@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -27,6 +28,16 @@ export const SamplingFields = {
   ...ConstraintFields,
 };
 
+/** How long a worker stays loaded once idle: "5m", "30s", seconds, 0 (unload after the request) or -1 (never). */
+const keepAlive = z.union([z.string().max(32), z.number()]).refine((v) => {
+  try {
+    parseKeepAlive(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a duration up to 24 h ("5m", "30s", seconds), 0 (unload after the request) or -1 (never unload)');
+
 /** Parallel slots of a worker when none is asked for: `worker spawn` and the queen's on-demand workers alike. */
 export const DEFAULT_WORKER_SLOTS = 4;
 
@@ -50,6 +61,9 @@ export const Operation = z.discriminatedUnion("operation", [
       slots: z.number().int().min(1).max(64).default(DEFAULT_WORKER_SLOTS),
       restart: z.enum(["always", "on-failure", "never"]).default("on-failure"),
       ctx: z.number().int().min(64).max(1_048_576).optional(),
+      keep_alive: keepAlive.optional(),
+      /** Started by the queen or hive for a request (not by hand): it unloads when idle and may be evicted. */
+      on_demand: z.boolean().optional(),
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
@@ -64,11 +78,11 @@ export const Operation = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("model_get"), hive_id: hiveId, model: id }).strict(),
   z.object({ operation: z.literal("model_delete"), hive_id: hiveId, model: id }).strict(),
   z
-    .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
+    .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), keep_alive: keepAlive.optional(), ...SamplingFields })
     .strict()
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
     .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
-  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
+  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256), keep_alive: keepAlive.optional() }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];

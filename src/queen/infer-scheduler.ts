@@ -2,6 +2,8 @@ import { AsyncResource } from "node:async_hooks";
 import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
+import { modelConfigFile, modelSettings } from "../config/model-config.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { DEFAULT_WORKER_SLOTS, type OperationOf } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
@@ -117,7 +119,8 @@ export class InferScheduler {
     this.grantWatchers.set(job, fn);
   }
 
-  async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
+  async infer(request: InferOp, ctx: ExecutorContext): Promise<unknown> {
+    const op = withModelKeepAlive(request);
     if (op.hive_id) this.assertHive(op.hive_id);
     for (let attempt = 1; ; attempt++) {
       // A retry keeps its place: it already had its turn, so it waits at the front.
@@ -243,7 +246,9 @@ export class InferScheduler {
     const run = async (): Promise<Grant | undefined> => {
       const placement = await choosePlacement(this.hives, model, hive, this.workers(), p.job, signal);
       if (placement.blind) return { hive_id: placement.hiveId };
-      const spawn = { operation: "worker_spawn" as const, hive_id: placement.hiveId, model, device: this.options.device, slots: this.options.spawnSlots, restart: "on-failure" as const };
+      // On demand: it unloads when idle (the request's or model's keep-alive, else the hive's) and may be evicted.
+      const keepAlive = p.op.keep_alive !== undefined ? { keep_alive: p.op.keep_alive } : {};
+      const spawn = { operation: "worker_spawn" as const, hive_id: placement.hiveId, model, device: this.options.device, slots: this.options.spawnSlots, restart: "on-failure" as const, on_demand: true, ...keepAlive };
       const info = (await this.hives.run(placement.hiveId, spawn, { signal, job: p.job })) as { worker_id: string; slots: number };
       const worker: WorkerSlots = { hive_id: placement.hiveId, worker_id: info.worker_id, model, state: "ready", slots: info.slots, busy: 0, live: false };
       this.fresh.set(slotKey(worker.hive_id, worker.worker_id), { worker, until: Date.now() + FRESH_MS });
@@ -277,6 +282,19 @@ export class InferScheduler {
     }
     if (hive.state !== "online") throw new RbeeError("HIVE_OFFLINE", `hive ${hiveId} is offline`, `Start it with \`rbee hive start --host ${hiveId}\`.`, 503);
   }
+}
+
+/** The request's keep_alive, else the model's from config/models.json (read as it is now), else none (the hive's). */
+function withModelKeepAlive(op: InferOp): InferOp {
+  if (op.keep_alive !== undefined) return op;
+  const configured = modelSettings(op.model).keep_alive;
+  if (configured === undefined) return op;
+  try {
+    parseKeepAlive(configured);
+  } catch (err) {
+    throw new RbeeError("MODEL_CONFIG_INVALID", `${modelConfigFile()}: models.${op.model}.keep_alive: ${(err as RbeeError).message}`, 'Write it like "5m", "30s", 0 or -1.', 500);
+  }
+  return { ...op, keep_alive: configured };
 }
 
 function isWorkerBusy(err: unknown): boolean {
