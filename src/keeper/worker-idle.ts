@@ -14,3 +14,9 @@ export function unloadsOf(w: WorkerInfo): string {
   if (w.keep_alive_s === -1 || w.keep_alive_s === undefined) return w.state === "ready" ? "never" : "";
   return w.busy > 0 ? `${formatSpan(w.keep_alive_s)} after idle` : "";
 }
+
+/** Both in one cell, for the dashboard's narrow tables: "12s, unloads in 3s", "2m, stays". */
+export function idleCell(w: WorkerInfo): string {
+  if (w.idle_s === undefined) return "";
+  return `${formatSpan(w.idle_s)}, ${w.unload_in_s !== undefined ? `unloads in ${formatSpan(w.unload_in_s)}` : "stays"}`;
+}
