@@ -109,6 +109,7 @@ export class WorkerPool {
     const own = worker.spec.keepAliveMs ?? KEEP_FOREVER;
     if (worker.busy > 0 || own < 0 || this.workers.get(worker.spec.workerId) !== worker) return;
     const keep = keepAlive === undefined ? own : parseKeepAlive(keepAlive);
+    worker.keepAliveMs = keep;
     if (keep === 0) await this.unload(worker, `keep_alive 0: unloading ${worker.spec.modelId} (worker ${worker.spec.workerId}) right after the request`);
     else if (keep > 0) this.arm(worker, keep);
     else worker.unloadAt = undefined;

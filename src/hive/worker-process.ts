@@ -80,6 +80,8 @@ export class WorkerProcess {
   lastUsedAt = Date.now();
   /** When the keep-alive unloads it, if it is idle and has a keep-alive. */
   unloadAt?: number;
+  /** The keep-alive in force: its own, or the last request's (Ollama's keep_alive). */
+  keepAliveMs?: number;
   private child?: ResultPromise;
   /** The bearer token this worker requires. */
   token = "";
@@ -292,7 +294,7 @@ export class WorkerProcess {
 
   private idleInfo(): Partial<WorkerInfo> {
     const now = Date.now();
-    const keep = this.spec.keepAliveMs ?? -1;
+    const keep = this.keepAliveMs ?? this.spec.keepAliveMs ?? -1;
     const idle = this.state === "ready" && this.busy === 0;
     return {
       on_demand: this.spec.onDemand === true,

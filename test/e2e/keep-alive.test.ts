@@ -60,6 +60,15 @@ describe("compiled rbee: serve --keep-alive 3s", () => {
     expect(await workerList(env)).toEqual([]);
     expect(queen.output()).toMatch(/keep_alive 0: unloading demo-tiny \(worker wrk-\w+\) right after the request/);
   }, 180_000);
+
+  it("Ollama's keep_alive: a request with \"10m\" keeps its worker 10 minutes, then one with 0 unloads it", async () => {
+    const generate = (keepAlive: unknown) => fetch(`${queen.url}/api/generate`, { method: "POST", body: JSON.stringify({ model: "demo-tiny", prompt: "hi", stream: false, options: { num_predict: 4 }, keep_alive: keepAlive }) });
+    expect((await generate("10m")).status).toBe(200);
+    expect(await workerList(env)).toMatchObject([{ model: "demo-tiny", keep_alive_s: 600, unload_in_s: expect.any(Number) }]);
+    expect((await workerList(env))[0]!.unload_in_s).toBeGreaterThan(500);
+    expect((await generate(0)).status).toBe(200);
+    expect(await workerList(env)).toEqual([]);
+  }, 180_000);
 });
 
 describe("compiled rbee: serve --max-loaded 1 with two demo models", () => {

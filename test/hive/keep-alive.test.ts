@@ -40,8 +40,9 @@ describe("keep-alive and room on the real engine (queen with its local hive)", (
     expect(story).toMatch(/waiting to make room for demo-b: 1 worker\(s\) loaded \(max-loaded 1\) and every on-demand one is busy/);
     expect(story).toMatch(/unloading demo-tiny \(idle \d+ s\) to make room for demo-b \(max-loaded 1\)/);
     // The eviction came after the long request had finished, not before.
-    const unloadedAt = other.events.find((e) => e.kind === "narration" && e.action === "worker_unload")!.ts;
-    const longFinishedAt = longEvents.find((e) => e.kind === "narration" && e.action === "infer_done")!.ts;
+    const tsOf = (events: JobEvent[], action: string) => events.flatMap((e) => (e.kind === "narration" && e.action === action ? [e.ts] : []))[0]!;
+    const unloadedAt = tsOf(other.events, "worker_unload");
+    const longFinishedAt = tsOf(longEvents, "infer_done");
     expect(unloadedAt).toBeGreaterThanOrEqual(longFinishedAt);
     expect(workers(t)).toMatchObject([{ model: "demo-b", state: "ready" }]);
   }, 120_000);
