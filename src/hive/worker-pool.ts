@@ -76,10 +76,10 @@ export class WorkerPool {
       this.changed();
       throw err;
     }
-    if (req.onDemand) this.reserved.set(workerId, Date.now() + RESERVED_MS);
-    // Unused, it still goes: after its keep-alive, but not before a first request had time to arrive.
+    // Unused, it still goes after its keep-alive; one started for a request not before that request had time to arrive.
     const keep = worker.spec.keepAliveMs ?? KEEP_FOREVER;
-    if (keep >= 0) this.arm(worker, Math.max(keep, RESERVED_MS));
+    if (req.onDemand) this.reserved.set(workerId, Date.now() + RESERVED_MS);
+    if (keep > 0 || (keep === 0 && req.onDemand)) this.arm(worker, req.onDemand ? Math.max(keep, RESERVED_MS) : keep);
     return worker;
   }
 

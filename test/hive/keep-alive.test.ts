@@ -76,6 +76,18 @@ describe("keep-alive and room on the real engine (queen with its local hive)", (
     expect(workers(t)).toEqual([]);
   }, 120_000);
 
+  it("a worker spawned by hand with a keep-alive unloads once idle that long", async () => {
+    t = await startTestQueen();
+    await models(t, "demo:tiny");
+    const spawned = await t.run({ operation: "worker_spawn", model: "demo-tiny", slots: 1, keep_alive: "2s" });
+    const worker = spawned.result as WorkerInfo;
+    expect(worker).toMatchObject({ on_demand: false, keep_alive_s: 2 });
+    const unloaded = waitForLogLine(new RegExp(`unloading demo-tiny \\(worker ${worker.worker_id}\\): idle 2 s, keep-alive 2s`));
+    expect((await t.run({ operation: "infer", model: "demo-tiny", prompt: "Hi", max_tokens: 4 })).result).toMatchObject({ worker_id: worker.worker_id });
+    await unloaded;
+    expect(workers(t)).toEqual([]);
+  }, 120_000);
+
   it("refuses a keep_alive it cannot read before anything runs", async () => {
     t = await startTestQueen();
     const res = await fetch(`${t.queen.url}/v1/jobs`, { method: "POST", body: JSON.stringify({ operation: "infer", model: "demo-tiny", prompt: "Hi", keep_alive: "forever" }) });
