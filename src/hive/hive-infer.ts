@@ -7,7 +7,7 @@ import type { WorkerPool } from "./worker-pool.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { streamFromWorker } from "./worker-inference.ts";
 import { constraintsOf } from "../protocol/constraints.ts";
-import { spawnOnDemand } from "./on-demand.ts";
+import { workerForRequest } from "./on-demand.ts";
 
 /**
  * `infer` on a hive: the worker the queen named (`worker_id`), else a ready worker for the
@@ -47,9 +47,7 @@ export async function chooseWorker(op: { model: string; worker_id?: string; keep
   }
   const model = models.get(op.model);
   narrate("worker_needed", `no ready worker has a free slot for ${op.model}: spawning one`);
-  const spawned = await spawnOnDemand(pool, { modelId: model.id, modelPath: model.path, device: "auto", slots: 1, keepAlive: op.keep_alive }, signal);
-  pool.begin(spawned);
-  return spawned;
+  return workerForRequest(pool, { modelId: model.id, modelPath: model.path, device: "auto", slots: 1, keepAlive: op.keep_alive }, signal);
 }
 
 /**

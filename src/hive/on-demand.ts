@@ -31,33 +31,55 @@ const RECHECK_MS = 1_000;
  * request's job; waits while only busy workers could make room; then places and spawns.
  */
 export function spawnOnDemand(pool: WorkerPool, req: OnDemandSpawn, signal: AbortSignal): Promise<WorkerProcess> {
+  return pool.exclusive(() => startWorker(pool, req, signal));
+}
+
+/**
+ * For a request on the hive itself: a worker for the model that became ready while this one
+ * waited its turn (another request started it) serves, else a new one starts. Either way the
+ * request has begun on it (under the lock, so no eviction can take it first).
+ */
+export function workerForRequest(pool: WorkerPool, req: OnDemandSpawn, signal: AbortSignal): Promise<WorkerProcess> {
   return pool.exclusive(async () => {
-    const need = await estimateModelMemory(req.modelPath, { slots: req.slots, ...(req.contextSize ? { contextSize: req.contextSize } : {}) });
-    await makeRoom(pool, req.modelId, req.device, need, signal);
-    const placed = await placeOnHive(pool.hiveId, req.modelPath, req.device, req.slots, req.gpuLayers);
-    const keepAliveMs = req.keepAlive === undefined ? pool.keepAliveMs : parseKeepAlive(req.keepAlive);
-    return pool.spawn({
-      modelId: req.modelId,
-      modelPath: req.modelPath,
-      device: placed.device,
-      gpuLayers: placed.gpuLayers,
-      slots: req.slots,
-      restart: req.restart,
-      ...(req.contextSize ? { contextSize: req.contextSize } : {}),
-      keepAliveMs,
-      onDemand: true,
-      memoryBytes: need.total_bytes,
-    });
+    const worker = await startWorker(pool, req, signal, () => pool.pickReady(req.modelId));
+    pool.begin(worker);
+    return worker;
   });
 }
 
-async function makeRoom(pool: WorkerPool, model: string, device: string, need: MemoryEstimate, signal: AbortSignal): Promise<void> {
+/** `reuse`: a ready worker that would serve as well, looked for again whenever the room is rechecked. */
+async function startWorker(pool: WorkerPool, req: OnDemandSpawn, signal: AbortSignal, reuse: () => WorkerProcess | undefined = () => undefined): Promise<WorkerProcess> {
+  const ready = reuse();
+  if (ready) return ready;
+  const need = await estimateModelMemory(req.modelPath, { slots: req.slots, ...(req.contextSize ? { contextSize: req.contextSize } : {}) });
+  const reused = await makeRoom(pool, req.modelId, req.device, need, signal, reuse);
+  if (reused) return reused;
+  const placed = await placeOnHive(pool.hiveId, req.modelPath, req.device, req.slots, req.gpuLayers);
+  const keepAliveMs = req.keepAlive === undefined ? pool.keepAliveMs : parseKeepAlive(req.keepAlive);
+  return pool.spawn({
+    modelId: req.modelId,
+    modelPath: req.modelPath,
+    device: placed.device,
+    gpuLayers: placed.gpuLayers,
+    slots: req.slots,
+    restart: req.restart,
+    ...(req.contextSize ? { contextSize: req.contextSize } : {}),
+    keepAliveMs,
+    onDemand: true,
+    memoryBytes: need.total_bytes,
+  });
+}
+
+/** Evicts what must go for `model` to start; returns a worker to use instead when `reuse` finds one. */
+async function makeRoom(pool: WorkerPool, model: string, device: string, need: MemoryEstimate, signal: AbortSignal, reuse: () => WorkerProcess | undefined): Promise<WorkerProcess | undefined> {
   let waiting: string | undefined;
   for (;;) {
+    const ready = reuse();
+    if (ready) return ready;
     const loaded = pool.loaded();
     // Nothing evictable and no cap reached: placement alone decides (and refuses with its numbers).
     const capped = pool.maxLoaded !== undefined && loaded.length >= pool.maxLoaded;
-    if (!capped && !loaded.some((w) => w.spec.onDemand)) return;
+    if (!capped && !loaded.some((w) => w.spec.onDemand)) return undefined;
     const probeVulkan = device.startsWith("vulkan:") || (device === "auto" && engineInstalled("vulkan"));
     const devices = await listDevices({ engines: probeVulkan });
     const workers = loaded.map((w) => roomView(pool, w));
@@ -76,7 +98,7 @@ async function makeRoom(pool: WorkerPool, model: string, device: string, need: M
       // A request may have taken it meanwhile: then plan again.
       all = (await pool.unload(w, story)) && all;
     }
-    if (all) return;
+    if (all) return undefined;
   }
 }
 

@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
 import type { JobEvent } from "../../src/protocol/events.ts";
 import { startTestQueen, waitForLogLine, type TestQueen } from "../helpers/queen-harness.ts";
+import { startHiveDaemon } from "../../src/hive/start-hive.ts";
+import { DaemonClient } from "../../src/keeper/daemon-client.ts";
 
 const demoB = "demo:demo-b:7";
 const models = async (t: TestQueen, ...sources: string[]) => {
@@ -86,6 +88,30 @@ describe("keep-alive and room on the real engine (queen with its local hive)", (
     expect((await t.run({ operation: "infer", model: "demo-tiny", prompt: "Hi", max_tokens: 4 })).result).toMatchObject({ worker_id: worker.worker_id });
     await unloaded;
     expect(workers(t)).toEqual([]);
+  }, 120_000);
+
+  it("a hive on its own (no queen choosing): concurrent requests for one model share the worker one of them started, and --max-loaded swaps", async () => {
+    t = await startTestQueen();
+    const hive = startHiveDaemon({ port: 0, bind: "127.0.0.1", hiveId: "solo", pool: { maxLoaded: 1 } });
+    try {
+      const client = new DaemonClient(hive.url);
+      const run = async (op: Record<string, unknown>) => {
+        const events: JobEvent[] = [];
+        const outcome = await client.stream((await client.submit({ hive_id: "solo", ...op })).job_id, { onEvent: (e) => events.push(e) });
+        const result = events.flatMap((e) => (e.kind === "result" ? [e.result as { worker_id: string }] : []))[0];
+        return { outcome, result, story: events.flatMap((e) => (e.kind === "narration" ? [e.human] : [])).join("\n") };
+      };
+      for (const model of ["demo:tiny", demoB]) expect((await run({ operation: "model_download", model })).outcome.state).toBe("completed");
+      const [a, b] = await Promise.all([1, 2].map(() => run({ operation: "infer", model: "demo-tiny", prompt: "Hi", max_tokens: 4 })));
+      expect([a!.outcome.state, b!.outcome.state]).toEqual(["completed", "completed"]);
+      expect(a!.result!.worker_id).toBe(b!.result!.worker_id);
+      expect(a!.story + b!.story).not.toMatch(/unloading/);
+      const other = await run({ operation: "infer", model: "demo-b", prompt: "Hi", max_tokens: 4 });
+      expect(other.story).toMatch(/unloading demo-tiny \(idle \d+ s\) to make room for demo-b \(max-loaded 1\)/);
+      expect(hive.hive.pool.list()).toMatchObject([{ model: "demo-b", on_demand: true }]);
+    } finally {
+      await hive.stop();
+    }
   }, 120_000);
 
   it("refuses a keep_alive it cannot read before anything runs", async () => {
