@@ -191,8 +191,15 @@ export class WorkerPool {
   }
 
   /** Each worker's slots and state, without `info()`'s /proc reads: the queen's scheduler asks on every request. */
-  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[] {
-    return [...this.workers.values()].map((w) => ({ worker_id: w.spec.workerId, model: w.spec.modelId, state: w.state, slots: w.spec.slots, busy: w.busy }));
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; unload_in_s?: number }[] {
+    return [...this.workers.values()].map((w) => ({
+      worker_id: w.spec.workerId,
+      model: w.spec.modelId,
+      state: w.state,
+      slots: w.spec.slots,
+      busy: w.busy,
+      ...(w.unloadAt !== undefined && w.busy === 0 ? { unload_in_s: Math.max(0, (w.unloadAt - Date.now()) / 1000) } : {}),
+    }));
   }
 
   get(workerId: string): WorkerProcess {

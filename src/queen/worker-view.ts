@@ -12,6 +12,8 @@ export interface WorkerSlots {
   busy: number;
   /** True when `busy` is live (the embedded hive's pool), not a heartbeat's snapshot. */
   live: boolean;
+  /** Seconds until its keep-alive unloads it (idle workers that have one). */
+  unload_in_s?: number;
 }
 
 /** A worker in a heartbeat; anything else a hive sends is ignored. */
@@ -21,11 +23,12 @@ const TelemetryWorker = z.object({
   state: z.string(),
   slots: z.number().int().nonnegative(),
   busy: z.number().int().nonnegative().default(0),
+  unload_in_s: z.number().nonnegative().optional(),
 });
 
 /** Anything with a live worker list: the embedded hive's WorkerPool. */
 export interface LiveWorkers {
-  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number }[];
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; unload_in_s?: number }[];
 }
 
 /**

@@ -66,6 +66,10 @@ describe("compiled rbee: serve --keep-alive 3s", () => {
     expect((await generate("10m")).status).toBe(200);
     expect(await workerList(env)).toMatchObject([{ model: "demo-tiny", keep_alive_s: 600, unload_in_s: expect.any(Number) }]);
     expect((await workerList(env))[0]!.unload_in_s).toBeGreaterThan(500);
+    const ps = (await (await fetch(`${queen.url}/api/ps`)).json()) as { models: { name: string; expires_at: string }[] };
+    const inMs = Date.parse(ps.models[0]!.expires_at) - Date.now();
+    expect(inMs).toBeGreaterThan(500_000);
+    expect(inMs).toBeLessThanOrEqual(600_000);
     expect((await generate(0)).status).toBe(200);
     expect(await workerList(env)).toEqual([]);
   }, 180_000);
