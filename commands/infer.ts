@@ -27,6 +27,7 @@ export class InferCommand extends JobCommand {
   temperature = Option.String("--temperature", { description: "sampling temperature (0 = greedy)", validator: t.isNumber() });
   seed = Option.String("--seed", { description: "sampling seed, for repeatable output", validator: t.isNumber() });
   system = Option.String("--system", { description: "a system message: sends the prompt as a chat" });
+  keepAlive = Option.String("--keep-alive", { description: "how long the worker stays loaded once this request is done (5m, 30s, 0: unload now, -1: never; workers started by hand stay)" });
   prompt = Option.Rest({ name: "prompt" });
 
   run(): Promise<number> {
@@ -42,6 +43,7 @@ export class InferCommand extends JobCommand {
         max_tokens: this.maxTokens,
         ...(this.temperature !== undefined ? { temperature: this.temperature } : {}),
         ...(this.seed !== undefined ? { seed: this.seed } : {}),
+        ...(this.keepAlive !== undefined ? { keep_alive: this.keepAlive } : {}),
       },
       () => "",
     );

@@ -21,6 +21,7 @@ export class ServeCommand extends RbeeCommand {
       ["Run the queen on the default port 7833", "$0 serve"],
       ["Run on another port", "$0 serve --port 9000"],
       ["Declare a worker hung after 10 s without a token", "$0 serve --worker-stall-timeout 10s"],
+      ["Unload workers started on demand after 30 s idle; at most 2 loaded", "$0 serve --keep-alive 30s --max-loaded 2"],
       ["Run a hive that reports to a queen", "$0 serve --role hive --hive-id gpu1 --queen-url http://192.168.1.10:7833"],
     ],
   });
@@ -41,6 +42,10 @@ export class ServeCommand extends RbeeCommand {
     description: "a model download that receives nothing this long retries, resuming (default 30s; RBEE_DOWNLOAD_STALL_TIMEOUT)",
   });
   corsOrigins = Option.Array("--cors-origin", { description: "queen: a browser origin allowed to call its APIs (repeatable; \"*\" for any; default RBEE_CORS_ORIGINS or cors_origins in config.json, else none)" });
+  keepAlive = Option.String("--keep-alive", {
+    description: "how long a worker started on demand stays loaded once idle (default 5m; 0: unload right after the request; -1: never); a request's or model's keep_alive wins",
+  });
+  maxLoaded = Option.String("--max-loaded", { description: "at most this many workers loaded on this hive: a worker started on demand first unloads the least recently used idle one (default: no cap, memory decides)", validator: t.isNumber() });
   workerSlots = Option.String("--worker-slots", { description: "queen: parallel slots of the workers it starts on demand (default 4)", validator: t.isNumber() });
 
   standbyWorker = Option.Boolean("--standby-worker", true, {
@@ -55,11 +60,15 @@ export class ServeCommand extends RbeeCommand {
     if (this.maxQueue !== undefined && (!Number.isInteger(this.maxQueue) || this.maxQueue < 0)) throw new UsageError("--max-queue must be a whole number ≥ 0");
     if (this.workerSlots !== undefined && (!Number.isInteger(this.workerSlots) || this.workerSlots < 1 || this.workerSlots > 64)) throw new UsageError("--worker-slots must be a whole number from 1 to 64");
     if (this.pruneHivesAfter !== undefined && !(this.pruneHivesAfter >= 0)) throw new UsageError("--prune-hives-after must be a number of seconds ≥ 0");
+    if (this.maxLoaded !== undefined && (!Number.isInteger(this.maxLoaded) || this.maxLoaded < 1)) throw new UsageError("--max-loaded must be a whole number ≥ 1");
+    if (this.role === "queen" && this.noLocalHive && (this.keepAlive !== undefined || this.maxLoaded !== undefined)) throw new UsageError("--keep-alive and --max-loaded set the local hive's workers: drop --no-local-hive, or give them to `rbee serve --role hive`");
     const scheduler = { ...(this.maxQueue !== undefined ? { maxQueue: this.maxQueue } : {}), ...(this.workerSlots !== undefined ? { spawnSlots: this.workerSlots } : {}) };
-    const { stallTimeouts, bodyTimeoutMs } = await import("../src/config/timeouts.ts");
+    const { stallTimeouts, bodyTimeoutMs, parseKeepAlive } = await import("../src/config/timeouts.ts");
     let timeouts;
+    let pool;
     try {
       timeouts = stallTimeouts({ worker: this.workerStallTimeout, download: this.downloadStallTimeout });
+      pool = { ...(this.keepAlive !== undefined ? { keepAliveMs: parseKeepAlive(this.keepAlive, "--keep-alive") } : {}), ...(this.maxLoaded !== undefined ? { maxLoaded: this.maxLoaded } : {}) };
       bodyTimeoutMs();
     } catch (err) {
       throw new UsageError((err as Error).message);
@@ -70,8 +79,8 @@ export class ServeCommand extends RbeeCommand {
     const standbyWorker = this.standbyWorker && process.env.RBEE_STANDBY_WORKER !== "0";
     const daemon =
       this.role === "hive"
-        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts, standbyWorker })
-        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, corsOrigins: this.corsOrigins, standbyWorker, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
+        ? startHiveDaemon({ port: this.port ?? 7835, bind: this.bind, hiveId: this.hiveId ?? hostname(), queenUrl: this.queenUrl, advertiseUrl: this.advertiseUrl, timeouts, pool, standbyWorker })
+        : startQueen({ port: this.port ?? 7833, bind: this.bind, embedHive: !this.noLocalHive, scheduler, timeouts, pool, standbyWorker, corsOrigins: this.corsOrigins, ...(this.pruneHivesAfter !== undefined ? { pruneHivesAfterMs: this.pruneHivesAfter * 1000 } : {}) });
     const onSignal = () => void daemon.stop();
     // `on`, not `once`: signal-exit (loaded by execa) re-raises a signal with no listener left.
     process.on("SIGINT", onSignal);

@@ -21,6 +21,7 @@ export class WorkerSpawnCommand extends JobCommand {
       ["On a software Vulkan device (named explicitly)", "$0 worker spawn --model demo-tiny --device vulkan:0"],
       ["A worker that stays down when it dies", "$0 worker spawn --model demo-tiny --restart never"],
       ["With 8192 tokens of context per slot", "$0 worker spawn --model tinyllama --ctx 8192"],
+      ["A worker that unloads after 10 idle minutes", "$0 worker spawn --model demo-tiny --keep-alive 10m"],
     ],
   });
 
@@ -34,11 +35,12 @@ export class WorkerSpawnCommand extends JobCommand {
     validator: t.isEnum(RESTART_MODES),
   });
 
+  keepAlive = Option.String("--keep-alive", { description: "unload it after this long idle (5m, 30s, 0, -1); default: it stays until stopped" });
   ctx = Option.String("--ctx", { description: "context tokens per slot (default: the model's `context` in models.json, else its training context when memory allows, else less)", validator: t.isNumber() });
   chatTemplate = Option.String("--chat-template", { description: `chat wrapper by name instead of the model's own (default: models.json's chat_template): ${CHAT_TEMPLATES.join(", ")}` });
 
   run(): Promise<number> {
-    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}), ...(this.ctx !== undefined ? { ctx: this.ctx } : {}), ...(this.chatTemplate !== undefined ? { chat_template: chatTemplateNamed(this.chatTemplate) } : {}) }, (r) => {
+    return this.follow({ operation: "worker_spawn", hive_id: this.hive, model: this.model, device: this.device, slots: this.slots, restart: this.restart, ...(this.gpuLayers !== undefined ? { gpu_layers: parseGpuLayers(this.gpuLayers) } : {}), ...(this.ctx !== undefined ? { ctx: this.ctx } : {}), ...(this.chatTemplate !== undefined ? { chat_template: chatTemplateNamed(this.chatTemplate) } : {}), ...(this.keepAlive !== undefined ? { keep_alive: this.keepAlive } : {}) }, (r) => {
       const w = r as WorkerInfo;
       const where = w.backend ? `; ${describeOffload(w as Offload)}` : "";
       return `${w.worker_id} ready: ${w.model} on ${w.device}, port ${w.port}, pid ${w.pid}, ${w.context_size} tokens of context per slot${where}`;

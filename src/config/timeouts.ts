@@ -30,6 +30,33 @@ export function parseDuration(value: string | number, setting: string, minMs = 1
   return ms;
 }
 
+/** A keep-alive that never runs out. */
+export const KEEP_FOREVER = -1;
+
+/**
+ * A keep-alive as Ollama takes it: a duration ("5m", "30s", a number of seconds), 0 (unload
+ * right after the request) or a negative one (-1: never unload). Returns ms, or KEEP_FOREVER.
+ */
+export function parseKeepAlive(value: string | number, setting = "keep_alive"): number {
+  const text = String(value).trim();
+  if (/^-\d+(?:\.\d+)?\s*(ms|s|m|h)?$/.test(text)) return KEEP_FOREVER;
+  if (/^0+(?:\.0+)?\s*(ms|s|m|h)?$/.test(text)) return 0;
+  // Ollama users write hours ("1h"); stall timeouts never need them.
+  const hours = text.match(/^(\d+(?:\.\d+)?)\s*h$/);
+  try {
+    return parseDuration(hours ? `${Number(hours[1]) * 60}m` : text, setting);
+  } catch {
+    throw new RbeeError("INVALID_KEEP_ALIVE", `${setting} must be a duration up to 24 h, 0 (unload after the request) or -1 (never unload)`, 'write it like "5m", "30s", 0 or -1');
+  }
+}
+
+/** A keep-alive for people: "3s", "5m", "never", "0s". */
+export function formatKeepAlive(ms: number): string {
+  if (ms < 0) return "never";
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 function pick(flag: string | undefined, envValue: string | undefined, configValue: string | number | undefined, setting: string, fallback: number, minMs: number): number {
   const value = flag ?? (envValue || undefined) ?? configValue;
   return value === undefined ? fallback : parseDuration(value, setting, minMs);

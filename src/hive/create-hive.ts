@@ -9,7 +9,7 @@ import { detectCapabilities } from "./capabilities.ts";
 import { hiveHandlers } from "./hive-handlers.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import { stallTimeouts, type StallTimeouts } from "../config/timeouts.ts";
-import { WorkerPool } from "./worker-pool.ts";
+import { WorkerPool, type PoolOptions } from "./worker-pool.ts";
 import { ENGINE_UPLOAD_PATH, MODEL_UPLOAD_PATH } from "../protocol/model-upload.ts";
 import { receiveEngineUpload } from "../engine/engine-upload.ts";
 import { receiveUpload } from "../model/model-upload.ts";
@@ -21,6 +21,8 @@ export interface HiveOptions {
   timeouts?: Partial<StallTimeouts>;
   /** Keep a CPU worker process ready with its engine started (the daemons do; see StandbyWorker). */
   standbyWorker?: boolean;
+  /** Keep-alive of on-demand workers (default 5 min) and the cap on loaded workers (default none). */
+  pool?: PoolOptions;
 }
 
 export interface Hive {
@@ -36,9 +38,9 @@ export interface Hive {
 /** A hive's parts, shared by the standalone hive daemon and the queen's embedded one. */
 export function createHive(opts: HiveOptions): Hive {
   const timeouts = { ...stallTimeouts(), ...opts.timeouts };
-  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs);
+  const pool = new WorkerPool(opts.hiveId, opts.restartPolicy, timeouts.workerStallMs, opts.pool);
   if (opts.standbyWorker) pool.keepStandby();
-  const models = new ModelService({ createDemo: async (path) => void writeDemoModel(path), stallMs: timeouts.downloadStallMs });
+  const models = new ModelService({ createDemo: async (path, demo) => void writeDemoModel(path, demo), stallMs: timeouts.downloadStallMs });
   const routes = new Hono()
     // A model's files, for the queen to relay to another hive (`rbee model copy`).
     .get(`${MODEL_FILES_PATH}/:id/:index`, (c) => serveModelFile(models.get(c.req.param("id")), models.dir, c.req.param("index"), c.req.header("range")))

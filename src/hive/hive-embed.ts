@@ -10,9 +10,8 @@ import { chooseWorker } from "./hive-infer.ts";
  * A one-answer request to the worker chosen as for `infer` (embed, rank): it holds a slot
  * while it runs; the worker's own errors keep their code and status.
  */
-async function askWorker<T>(op: { model: string; worker_id?: string }, path: string, body: unknown, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number): Promise<{ worker_id: string; answer: T }> {
-  const worker = await chooseWorker(op, pool, models);
-  worker.busy++;
+async function askWorker<T>(op: { model: string; worker_id?: string; keep_alive?: string | number }, path: string, body: unknown, pool: WorkerPool, models: ModelService, signal: AbortSignal, deadline?: number): Promise<{ worker_id: string; answer: T }> {
+  const worker = await chooseWorker(op, pool, models, signal);
   try {
     let res: Response;
     try {
@@ -30,7 +29,7 @@ async function askWorker<T>(op: { model: string; worker_id?: string }, path: str
     }
     return { worker_id: worker.spec.workerId, answer };
   } finally {
-    worker.busy--;
+    await pool.end(worker, op.keep_alive);
   }
 }
 

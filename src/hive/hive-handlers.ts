@@ -7,6 +7,8 @@ import { RbeeError } from "../protocol/errors.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import { inferOnHive } from "./hive-infer.ts";
 import { embedOnHive, rankOnHive } from "./hive-embed.ts";
+import { spawnOnDemand } from "./on-demand.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 import type { WorkerPool } from "./worker-pool.ts";
 import { copyPlan } from "../model/model-files.ts";
 
@@ -18,10 +20,15 @@ export function hiveHandlers(hiveId: string, pool: WorkerPool, models: ModelServ
       narrate("hive_status", `hive ${hiveId}: ${caps.devices.map((d) => d.id).join(", ")}; ${pool.list().length} worker(s)`);
       return { hive_id: hiveId, ...caps, workers: pool.list() };
     },
-    worker_spawn: async (op) => {
+    worker_spawn: async (op, { signal }) => {
       const model = models.get(op.model);
-      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers, { ctx: op.ctx, min: op.min_ctx }, model.id);
-      const worker = await pool.spawn({ modelId: model.id, modelPath: model.path, device: placed.device, gpuLayers: placed.gpuLayers, slots: op.slots, restart: op.restart, contextSize: placed.contextSize, chatTemplate: op.chat_template });
+      const common = { modelId: model.id, modelPath: model.path, slots: op.slots, restart: op.restart, ...(op.chat_template ? { chatTemplate: op.chat_template } : {}) };
+      const wish = { ctx: op.ctx, min: op.min_ctx };
+      // Started for a request: room is made for it first (idle on-demand workers may go).
+      if (op.on_demand) return (await spawnOnDemand(pool, { ...common, device: op.device, gpuLayers: op.gpu_layers, keepAlive: op.keep_alive, wish }, signal)).info();
+      const placed = await placeOnHive(hiveId, model.path, op.device, op.slots, op.gpu_layers, wish, model.id);
+      // By hand: it stays unless given a keep-alive.
+      const worker = await pool.spawn({ ...common, device: placed.device, gpuLayers: placed.gpuLayers, contextSize: placed.contextSize, ...(op.keep_alive !== undefined ? { keepAliveMs: parseKeepAlive(op.keep_alive) } : {}) });
       return worker.info();
     },
     worker_list: async () => pool.list(),

@@ -7,6 +7,7 @@ import { startHeartbeat } from "./heartbeat.ts";
 import { detectCapabilities } from "./capabilities.ts";
 import type { RestartPolicy } from "./restart-policy.ts";
 import type { StallTimeouts } from "../config/timeouts.ts";
+import type { PoolOptions } from "./worker-pool.ts";
 
 export interface HiveDaemonOptions {
   port: number;
@@ -19,6 +20,8 @@ export interface HiveDaemonOptions {
   restartPolicy?: RestartPolicy;
   timeouts?: Partial<StallTimeouts>;
   standbyWorker?: boolean;
+  /** Keep-alive of on-demand workers and the cap on loaded workers. */
+  pool?: PoolOptions;
 }
 
 export interface RunningHive extends RunningDaemon {
@@ -28,7 +31,7 @@ export interface RunningHive extends RunningDaemon {
 /** A hive on its own (`rbee serve --role hive`): what remote machines run. */
 export function startHiveDaemon(opts: HiveDaemonOptions): RunningHive {
   const registry = new JobRegistry();
-  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, standbyWorker: opts.standbyWorker });
+  const hive = createHive({ hiveId: opts.hiveId, restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, pool: opts.pool, standbyWorker: opts.standbyWorker });
   let stopBeats = () => {};
   let stopped = false;
   const daemon = startDaemon({

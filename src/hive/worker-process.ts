@@ -26,6 +26,12 @@ export interface WorkerSpec {
   restart?: RestartMode;
   contextSize?: number;
   chatTemplate?: string;
+  /** Idle time before it unloads, in ms; KEEP_FOREVER (or unset): it stays. */
+  keepAliveMs?: number;
+  /** Started for a request, not by hand: it may be evicted to make room for another model. */
+  onDemand?: boolean;
+  /** What placement estimated it needs (weights + KV + scratch): what evicting it frees. */
+  memoryBytes?: number;
 }
 
 export interface WorkerInfo extends Partial<Offload> {
@@ -49,6 +55,14 @@ export interface WorkerInfo extends Partial<Offload> {
   /** The chat wrapper the worker renders chat messages with. */
   chat_template?: string;
   error?: string;
+  /** Started for a request (by the queen or hive), not by hand. */
+  on_demand?: boolean;
+  /** Idle time before it unloads, in seconds; -1: never. */
+  keep_alive_s?: number;
+  /** Seconds since its last request ended (absent while it serves one). */
+  idle_s?: number;
+  /** Seconds until it unloads (absent while busy or when it never does). */
+  unload_in_s?: number;
 }
 
 /** How long a model may take to load; RBEE_WORKER_LOAD_TIMEOUT_MS raises it for slow machines (a Pi's SD card, emulation). */
@@ -71,6 +85,12 @@ export class WorkerProcess {
   loaded?: { context_size?: number; chat_template?: string };
   error?: string;
   private startedAt?: number;
+  /** When its last request ended (or it became ready): the clock of keep-alive and LRU eviction. */
+  lastUsedAt = Date.now();
+  /** When the keep-alive unloads it, if it is idle and has a keep-alive. */
+  unloadAt?: number;
+  /** The keep-alive in force: its own, or the last request's (Ollama's keep_alive). */
+  keepAliveMs?: number;
   private child?: ResultPromise;
   /** The bearer token this worker requires. */
   token = "";
@@ -161,6 +181,7 @@ export class WorkerProcess {
       this.loaded = { context_size: typeof msg.context_size === "number" ? msg.context_size : undefined, chat_template: typeof msg.chat_template === "string" ? msg.chat_template : undefined };
       this.state = "ready";
       this.error = undefined;
+      this.lastUsedAt = Date.now();
       const where = this.offload ? `: ${describeOffload(this.offload)}` : "";
       narrate("worker_ready", `worker ${this.spec.workerId} ready on port ${msg.port} (loaded in ${msg.load_ms} ms)${where}`, { worker_id: this.spec.workerId, port: msg.port, load_ms: msg.load_ms, ...this.offload });
       this.settleReady();
@@ -288,6 +309,19 @@ export class WorkerProcess {
       ...(this.loaded?.chat_template ? { chat_template: this.loaded.chat_template } : {}),
       ...this.offload,
       ...(this.error ? { error: this.error } : {}),
+      ...this.idleInfo(),
+    };
+  }
+
+  private idleInfo(): Partial<WorkerInfo> {
+    const now = Date.now();
+    const keep = this.keepAliveMs ?? this.spec.keepAliveMs ?? -1;
+    const idle = this.state === "ready" && this.busy === 0;
+    return {
+      on_demand: this.spec.onDemand === true,
+      keep_alive_s: keep < 0 ? -1 : keep / 1000,
+      ...(idle ? { idle_s: Math.floor((now - this.lastUsedAt) / 1000) } : {}),
+      ...(idle && this.unloadAt !== undefined ? { unload_in_s: Math.max(0, Math.ceil((this.unloadAt - now) / 1000)) } : {}),
     };
   }
 }

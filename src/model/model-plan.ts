@@ -8,8 +8,8 @@ import { copyIntoPlace } from "./local-copy.ts";
 import { isInside, realOrSelf } from "./model-folders.ts";
 import { formatModelSource, modelIdFromFileName, sourceFileName, type ModelSource } from "./model-source.ts";
 
-/** Writes the built-in demo model to `path` (wired by the hive to the GGUF writer). */
-export type CreateDemo = (path: string, signal?: AbortSignal) => Promise<void> | void;
+/** Writes a demo model to `path` (wired by the hive to the GGUF writer); a seed gives other weights. */
+export type CreateDemo = (path: string, opts: { seed?: number }, signal?: AbortSignal) => Promise<void> | void;
 
 export interface PlanContext {
   signal?: AbortSignal;
@@ -100,7 +100,7 @@ export async function planDownload(source: ModelSource, ctx: PlanContext): Promi
     case "demo": {
       const createDemo = ctx.createDemo;
       if (!createDemo) throw new RbeeError("DEMO_UNAVAILABLE", "this hive cannot build the demo model", "use a real model source (hf:ORG/REPO, a URL or a local .gguf file)", 501);
-      return plan(source, sourceFileName(source)!, (dest, signal) => writeDemo(createDemo, dest, signal));
+      return plan(source, sourceFileName(source)!, (dest, signal) => writeDemo(createDemo, dest, source.seed, signal));
     }
   }
 }
@@ -125,10 +125,10 @@ function remoteOptions(ctx: PlanContext, signal: AbortSignal, label: string, hea
   return { signal, label, headers, fetchImpl: ctx.fetchImpl, checkHead: checkGgufHead(label), retryDelayMs: ctx.retryDelayMs, stallMs: ctx.stallMs };
 }
 
-async function writeDemo(createDemo: CreateDemo, dest: string, signal: AbortSignal): Promise<DownloadResult> {
+async function writeDemo(createDemo: CreateDemo, dest: string, seed: number | undefined, signal: AbortSignal): Promise<DownloadResult> {
   const tmp = `${dest}.demo-${process.pid}-${Date.now()}`;
   try {
-    await createDemo(tmp, signal);
+    await createDemo(tmp, seed === undefined ? {} : { seed }, signal);
     const bytes = await readFile(tmp);
     const sha256 = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
     await chmod(tmp, 0o600);

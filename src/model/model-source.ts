@@ -10,10 +10,11 @@ export type ModelSource =
   | { kind: "hf"; repo: string; file?: string; quant?: string }
   | { kind: "url"; url: string; file: string }
   | { kind: "local"; path: string }
-  | { kind: "demo"; name: "tiny" };
+  /** demo:tiny (id demo-tiny), or demo:NAME:SEED (id NAME): the demo model with other weights. */
+  | { kind: "demo"; name: string; seed?: number };
 
 export const SOURCE_HINT =
-  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:QUANT (Q4_K_M, Q8_0 …), hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a .gguf file in the hive's model folders, demo:tiny";
+  "accepted forms: hf:ORG/REPO, hf:ORG/REPO:QUANT (Q4_K_M, Q8_0 …), hf:ORG/REPO:FILE.gguf, https://HOST/PATH/FILE.gguf, a .gguf file in the hive's model folders, demo:tiny, demo:NAME:SEED";
 
 const MAX_SOURCE_LENGTH = 2048;
 // Hugging Face's own rules for repo names, minus anything that could walk out of a folder.
@@ -43,13 +44,22 @@ export function parseModelSource(input: string, folders: string[] = allowedModel
   if (/^(\/|\.\/|\.\.\/|~\/)/.test(s)) return { kind: "local", path: resolveLocalModel(s, folders) };
   if (s.startsWith("hf:")) return parseHf(s.slice(3));
   if (/^https?:\/\//i.test(s)) return parseUrl(s);
-  if (s.startsWith("demo:")) {
-    if (s === "demo:tiny") return { kind: "demo", name: "tiny" };
-    throw invalid("unknown demo model (the only demo model is demo:tiny)");
-  }
+  if (s.startsWith("demo:")) return parseDemo(s.slice(5));
   // Anything else that looks like "scheme:" is a typo of a supported form, not a file name.
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(s)) throw invalid("unsupported model source scheme");
   return { kind: "local", path: resolveLocalModel(s, folders) };
+}
+
+const DEMO_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** `tiny` (the built-in demo-tiny), or `NAME:SEED`: another demo model, its weights drawn from SEED. */
+function parseDemo(rest: string): ModelSource {
+  if (rest === "tiny") return { kind: "demo", name: "tiny" };
+  const [name, seed, ...extra] = rest.split(":");
+  if (seed === undefined || extra.length) throw invalid("unknown demo model: demo:tiny, or demo:NAME:SEED for another one");
+  if (!DEMO_NAME.test(name!)) throw invalid("a demo model's name takes lowercase letters, digits, '.', '_', '-' (64 at most), starting with a letter or digit");
+  if (!/^\d{1,10}$/.test(seed) || Number(seed) > 0xffff_ffff) throw invalid("a demo model's seed is a whole number from 0 to 4294967295");
+  return { kind: "demo", name: name!, seed: Number(seed) };
 }
 
 function parseHf(rest: string): ModelSource {
@@ -127,7 +137,7 @@ export function formatModelSource(source: ModelSource): string {
     case "local":
       return source.path;
     case "demo":
-      return `demo:${source.name}`;
+      return source.seed === undefined ? `demo:${source.name}` : `demo:${source.name}:${source.seed}`;
   }
 }
 
@@ -141,7 +151,7 @@ export function sourceFileName(source: ModelSource): string | undefined {
     case "local":
       return basename(source.path);
     case "demo":
-      return `demo-${source.name}.gguf`;
+      return source.seed === undefined ? `demo-${source.name}.gguf` : `${source.name}.gguf`;
   }
 }
 

@@ -30,3 +30,11 @@ export function getNarration(): NarrationContext {
   if (!ctx) throw new Error("no narration context: this code must run inside a job");
   return ctx;
 }
+
+/**
+ * Runs `fn` outside any job: what it (and the timers it sets) narrates goes to the daemon's
+ * log only. For work a job starts but that outlives it, like a keep-alive timer.
+ */
+export function outsideJobs<T>(fn: () => T): T {
+  return storage.exit(fn);
+}

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ConstraintFields } from "./constraints.ts";
 import { CHAT_TEMPLATES } from "../config/model-config.ts";
 import { ModelFile } from "./model-copy.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 
 /**
  * Every job is an Operation: flat JSON tagged by `operation`, snake_case, the shape of the
@@ -28,6 +29,16 @@ export const SamplingFields = {
   stop: z.array(z.string().max(200)).max(8).optional(),
   ...ConstraintFields,
 };
+
+/** How long a worker stays loaded once idle: "5m", "30s", seconds, 0 (unload after the request) or -1 (never). */
+const keepAlive = z.union([z.string().max(32), z.number()]).refine((v) => {
+  try {
+    parseKeepAlive(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a duration up to 24 h ("5m", "30s", seconds), 0 (unload after the request) or -1 (never unload)');
 
 /** Parallel slots of a worker when none is asked for: `worker spawn` and the queen's on-demand workers alike. */
 export const DEFAULT_WORKER_SLOTS = 4;
@@ -59,6 +70,9 @@ export const Operation = z.discriminatedUnion("operation", [
       min_ctx: z.number().int().min(1).max(1_048_576).optional(),
       /** A chat wrapper by name instead of the one the model's GGUF implies. */
       chat_template: z.enum(CHAT_TEMPLATES).optional(),
+      keep_alive: keepAlive.optional(),
+      /** Started by the queen or hive for a request (not by hand): it unloads when idle and may be evicted. */
+      on_demand: z.boolean().optional(),
     })
     .strict(),
   z.object({ operation: z.literal("engine_list"), hive_id: id.optional() }).strict(),
@@ -115,13 +129,13 @@ export const Operation = z.discriminatedUnion("operation", [
     })
     .strict(),
   z
-    .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), ...SamplingFields })
+    .object({ operation: z.literal("infer"), hive_id: id.optional(), worker_id: id.optional(), model: id, prompt: noControl(100_000).optional(), messages: z.array(ChatMessage).min(1).max(256).optional(), keep_alive: keepAlive.optional(), ...SamplingFields })
     .strict()
     .refine((o) => (o.prompt === undefined) !== (o.messages === undefined), "give exactly one of prompt or messages")
     .refine((o) => o.format === undefined || o.grammar === undefined, "give at most one of format or grammar"),
-  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256) }).strict(),
+  z.object({ operation: z.literal("embed"), hive_id: id.optional(), worker_id: id.optional(), model: id, input: z.array(noControl(100_000)).min(1).max(256), keep_alive: keepAlive.optional() }).strict(),
   // Scores documents against a query with a reranker model (llama-server's /v1/rerank).
-  z.object({ operation: z.literal("rank"), hive_id: id.optional(), worker_id: id.optional(), model: id, query: noControl(100_000), documents: z.array(noControl(100_000)).min(1).max(256) }).strict(),
+  z.object({ operation: z.literal("rank"), hive_id: id.optional(), worker_id: id.optional(), model: id, query: noControl(100_000), documents: z.array(noControl(100_000)).min(1).max(256), keep_alive: keepAlive.optional() }).strict(),
 ]);
 export type Operation = z.infer<typeof Operation>;
 export type OperationName = Operation["operation"];

@@ -2,6 +2,8 @@ import { AsyncResource } from "node:async_hooks";
 import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
+import { modelConfigFile, modelSettings } from "../config/model-config.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { DEFAULT_WORKER_SLOTS, isScheduled, type Operation, type OperationOf, type ScheduledOp } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
@@ -10,7 +12,6 @@ import { WaitQueue } from "./wait-queue.ts";
 import { ConversationAffinity } from "./conversation-affinity.ts";
 import { COMING_STATES, onlineWorkers, slotKey, type LiveWorkers, type WorkerSlots } from "./worker-view.ts";
 import { contextNeed, exactNeed } from "./context-need.ts";
-import { modelSettings } from "../config/model-config.ts";
 
 /** An embed or rank takes a worker's slot as an infer does, and is scheduled alike. */
 type InferOp = ScheduledOp;
@@ -123,7 +124,8 @@ export class InferScheduler {
     this.grantWatchers.set(job, fn);
   }
 
-  async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
+  async infer(request: InferOp, ctx: ExecutorContext): Promise<unknown> {
+    const op = withModelKeepAlive(request);
     if (op.hive_id) this.assertHive(op.hive_id);
     let need = contextNeed(op);
     for (let attempt = 1; ; attempt++) {
@@ -269,6 +271,9 @@ export class InferScheduler {
         ...(settings.context ? { ctx: settings.context } : {}),
         ...(p.need ? { min_ctx: p.need } : {}),
         ...(settings.chat_template ? { chat_template: settings.chat_template } : {}),
+        // On demand: it unloads when idle (the request's or model's keep-alive, else the hive's) and may be evicted.
+        on_demand: true,
+        ...(p.op.keep_alive !== undefined ? { keep_alive: p.op.keep_alive } : {}),
       };
       const info = (await this.hives.run(placement.hiveId, spawn as OperationOf<"worker_spawn">, { signal, job: p.job })) as { worker_id: string; slots: number; context_size?: number };
       const worker: WorkerSlots = { hive_id: placement.hiveId, worker_id: info.worker_id, model, state: "ready", slots: info.slots, busy: 0, live: false, context_size: info.context_size };
@@ -309,6 +314,18 @@ export class InferScheduler {
 
 /** Whether a worker's slots hold `need` tokens; a worker whose context is unknown is assumed to. */
 const fitsContext = (w: WorkerSlots, need: number) => w.context_size === undefined || w.context_size >= need;
+/** The request's keep_alive, else the model's from config/models.json (read as it is now), else none (the hive's). */
+function withModelKeepAlive(op: InferOp): InferOp {
+  if (op.keep_alive !== undefined) return op;
+  const configured = modelSettings(op.model).keep_alive;
+  if (configured === undefined) return op;
+  try {
+    parseKeepAlive(configured);
+  } catch (err) {
+    throw new RbeeError("MODEL_CONFIG_INVALID", `${modelConfigFile()}: models.${op.model}.keep_alive: ${(err as RbeeError).message}`, 'Write it like "5m", "30s", 0 or -1.', 500);
+  }
+  return { ...op, keep_alive: configured };
+}
 
 function isWorkerBusy(err: unknown): boolean {
   if (!(err instanceof RbeeError)) return false;

@@ -3,6 +3,7 @@ import { jobRoutes } from "../jobs/job-routes.ts";
 import { narrate } from "../narration/narrate.ts";
 import { checkBind, daemonToken, startDaemon, type RunningDaemon } from "../http/daemon-server.ts";
 import { createHive, type Hive } from "../hive/create-hive.ts";
+import type { PoolOptions } from "../hive/worker-pool.ts";
 import type { RestartPolicy } from "../hive/restart-policy.ts";
 import type { StallTimeouts } from "../config/timeouts.ts";
 import { HiveDirectory } from "./hive-directory.ts";
@@ -34,6 +35,8 @@ export interface QueenOptions {
   embedHive?: boolean;
   restartPolicy?: RestartPolicy;
   timeouts?: Partial<StallTimeouts>;
+  /** The embedded hive's keep-alive of on-demand workers and its cap on loaded workers. */
+  pool?: PoolOptions;
   /** Infer scheduling: queue bound (default 64), slots of the workers the queen starts … */
   scheduler?: Partial<SchedulerOptions>;
   /** Drop hives offline for longer than this from the list (0: never; default 1 h). */
@@ -59,7 +62,7 @@ export function startQueen(opts: QueenOptions): RunningQueen {
   const startedAt = Date.now();
   const registry = new JobRegistry(opts.limits);
   const hives = new HiveDirectory(new HivePins());
-  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, standbyWorker: opts.standbyWorker });
+  const localHive = opts.embedHive === false ? undefined : createHive({ hiveId: "localhost", restartPolicy: opts.restartPolicy, timeouts: opts.timeouts, pool: opts.pool, standbyWorker: opts.standbyWorker });
   let localDevices: string[] | undefined;
   if (localHive) {
     void detectCapabilities().then((caps) => (localDevices = caps.devices.map((d) => d.id)));

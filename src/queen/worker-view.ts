@@ -14,6 +14,8 @@ export interface WorkerSlots {
   live: boolean;
   /** Tokens per slot, when the hive says (older hives do not). */
   context_size?: number;
+  /** Seconds until its keep-alive unloads it (idle workers that have one). */
+  unload_in_s?: number;
 }
 
 /** A worker in a heartbeat; anything else a hive sends is ignored. */
@@ -24,11 +26,12 @@ const TelemetryWorker = z.object({
   slots: z.number().int().nonnegative(),
   busy: z.number().int().nonnegative().default(0),
   context_size: z.number().int().positive().optional(),
+  unload_in_s: z.number().nonnegative().optional(),
 });
 
 /** Anything with a live worker list: the embedded hive's WorkerPool. */
 export interface LiveWorkers {
-  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; context_size?: number }[];
+  slots(): { worker_id: string; model: string; state: string; slots: number; busy: number; context_size?: number; unload_in_s?: number }[];
 }
 
 /**

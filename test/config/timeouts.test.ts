@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseDuration, stallTimeouts } from "../../src/config/timeouts.ts";
+import { formatKeepAlive, KEEP_FOREVER, parseDuration, parseKeepAlive, stallTimeouts } from "../../src/config/timeouts.ts";
 import { tempHome } from "../helpers/rbee-binary.ts";
 
 describe("stall timeouts", () => {
@@ -35,5 +35,18 @@ describe("stall timeouts", () => {
 
   it("refuses a worker stall timeout too short to tell a slow prompt from a hang", () => {
     expect(() => stallTimeouts({ worker: "1s" })).toThrow(/worker stall timeout must be a duration from 2 s/);
+  });
+});
+
+describe("keep-alive", () => {
+  it("reads Ollama's forms: durations, hours, seconds as numbers, 0 (now) and any negative (never)", () => {
+    expect(["5m", "3s", "1h", 30, "500ms", 0, "0", "0s", -1, "-1", "-5m"].map((v) => parseKeepAlive(v))).toEqual([300_000, 3_000, 3_600_000, 30_000, 500, 0, 0, 0, KEEP_FOREVER, KEEP_FOREVER, KEEP_FOREVER]);
+    expect([3_000, 300_000, KEEP_FOREVER, 0, 1_500].map(formatKeepAlive)).toEqual(["3s", "5m", "never", "0s", "1500ms"]);
+  });
+
+  it("refuses anything else with a code and the forms it takes, naming the setting", () => {
+    for (const bad of ["soon", "25h", "1e300", "", "5 minutes", "--1"]) {
+      expect(() => parseKeepAlive(bad, "--keep-alive")).toThrow(expect.objectContaining({ code: "INVALID_KEEP_ALIVE", message: expect.stringMatching(/^--keep-alive must be a duration/) }));
+    }
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DaemonClient, type JobOutcome } from "../../src/keeper/daemon-client.ts";
+import type { PoolOptions } from "../../src/hive/worker-pool.ts";
 import type { JobEvent } from "../../src/protocol/events.ts";
 import type { Operation } from "../../src/protocol/operations.ts";
 import { startQueen, type RunningQueen } from "../../src/queen/start-queen.ts";
@@ -33,11 +34,11 @@ export interface TestQueen {
  * A real queen (with its embedded hive) in this process, on a free loopback port, with a
  * fresh RBEE_HOME. Workers it spawns are real `rbee worker serve` processes.
  */
-export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions>; timeouts?: Partial<StallTimeouts>; corsOrigins?: string[] } = {}): Promise<TestQueen> {
+export async function startTestQueen(opts: { restartPolicy?: RestartPolicy; scheduler?: Partial<SchedulerOptions>; timeouts?: Partial<StallTimeouts>; corsOrigins?: string[]; pool?: PoolOptions } = {}): Promise<TestQueen> {
   const home = mkdtempSync(join(tmpdir(), "rbee-queen-"));
   const previousHome = process.env.RBEE_HOME;
   process.env.RBEE_HOME = home;
-  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler, timeouts: opts.timeouts, corsOrigins: opts.corsOrigins ?? [] });
+  const queen = startQueen({ port: 0, bind: "127.0.0.1", restartPolicy: opts.restartPolicy, scheduler: opts.scheduler, timeouts: opts.timeouts, corsOrigins: opts.corsOrigins ?? [], pool: opts.pool });
   const client = new DaemonClient(queen.url);
   const run = async (op: Record<string, unknown>): Promise<JobRun> => {
     const { job_id } = await client.submit(op as Operation);

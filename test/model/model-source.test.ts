@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RbeeError } from "../../src/protocol/errors.ts";
-import { formatModelSource, modelIdFromFileName, parseModelSource, validateModelId } from "../../src/model/model-source.ts";
+import { formatModelSource, modelIdFromFileName, parseModelSource, sourceFileName, validateModelId } from "../../src/model/model-source.ts";
 
 function rejection(fn: () => unknown): RbeeError {
   try {
@@ -36,6 +36,7 @@ describe("parseModelSource", () => {
     expect(parseModelSource("http://127.0.0.1:9/x.gguf")).toMatchObject({ kind: "url", file: "x.gguf" });
     expect(parseModelSource("http://localhost/x.gguf")).toMatchObject({ kind: "url" });
     expect(parseModelSource("demo:tiny")).toEqual({ kind: "demo", name: "tiny" });
+    expect(parseModelSource("demo:demo-b:7")).toEqual({ kind: "demo", name: "demo-b", seed: 7 });
     expect(parseModelSource(join(dir, "My-Model.Q4_0.gguf"), [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
     expect(parseModelSource("./My-Model.Q4_0.gguf", [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
     expect(parseModelSource("My-Model.Q4_0.gguf", [dir])).toEqual({ kind: "local", path: join(dir, "My-Model.Q4_0.gguf") });
@@ -60,6 +61,10 @@ describe("parseModelSource", () => {
     ["https://example.com/x.bin", ".gguf file"],
     ["ftp://example.com/x.gguf", "unsupported"],
     ["demo:huge", "demo"],
+    ["demo:Big-Model:7", "demo model's name"],
+    ["demo:b:-1", "seed"],
+    ["demo:b:99999999999", "seed"],
+    ["demo:b:7:8", "demo"],
   ])("rejects %j with INVALID_MODEL_SOURCE and the accepted forms", (input, words) => {
     const err = rejection(() => parseModelSource(input, [dir]));
     expect(err.code).toBe("INVALID_MODEL_SOURCE");
@@ -96,6 +101,8 @@ describe("parseModelSource", () => {
   it("formats sources canonically", () => {
     expect(formatModelSource(parseModelSource("hf:a/b:c.gguf"))).toBe("hf:a/b:c.gguf");
     expect(formatModelSource(parseModelSource(" demo:tiny "))).toBe("demo:tiny");
+    expect(formatModelSource(parseModelSource("demo:demo-b:7"))).toBe("demo:demo-b:7");
+    expect(sourceFileName(parseModelSource("demo:demo-b:7"))).toBe("demo-b.gguf");
   });
 });
 

@@ -60,6 +60,16 @@ describe("dashboard views on fixed data (80×24)", () => {
     expectFits(frame());
   });
 
+  it("workers view: how long an idle worker has been idle and when it unloads (or that it stays)", () => {
+    const store = fixedStore();
+    const idle = { worker_id: "wrk-cccccc", hive_id: "localhost", model: "demo-b", device: "cpu:0", state: "ready" as const, slots: 4, busy: 0, restarts: 0 };
+    store.update({ workers: [{ ...idle, on_demand: true, keep_alive_s: 300, idle_s: 125, unload_in_s: 175 }, { ...idle, worker_id: "wrk-dddddd", keep_alive_s: -1, idle_s: 40 }] });
+    const app = render(<App store={store} size={SIZE} now={NOW} initialUi={show("workers")} />);
+    const f = plain(app.lastFrame());
+    expect(f).toMatch(/wrk-cccccc\s+demo-b\s+ready\s+0\/4\s+2m, unloads in 2m/);
+    expect(f).toMatch(/wrk-dddddd\s+demo-b\s+ready\s+0\/4\s+40s, stays/);
+  });
+
   it("models view: size and parameters in human units", () => {
     const { frame } = frameOf("models");
     expect(frame()).toMatch(/demo-tiny\s+localhost\s+1\.4 MiB\s+386K/);

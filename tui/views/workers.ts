@@ -1,6 +1,7 @@
 import type { WorkerInfo } from "../../src/hive/worker-process.ts";
 import { formatBytes } from "../../src/keeper/table.ts";
 import type { ResourceTable } from "./columns.ts";
+import { idleCell } from "../../src/keeper/worker-idle.ts";
 
 export const workersTable: ResourceTable<WorkerInfo> = {
   title: "Workers",
@@ -11,6 +12,7 @@ export const workersTable: ResourceTable<WorkerInfo> = {
     { title: "MODEL", get: (w) => w.model, priority: 1, max: 24 },
     { title: "STATE", get: (w) => w.state, priority: 1 },
     { title: "SLOTS", get: (w) => `${w.busy}/${w.slots}`, priority: 2 },
+    { title: "IDLE", get: idleCell, priority: 3, max: 22 },
     { title: "HIVE", get: (w) => w.hive_id, priority: 3, max: 16 },
     { title: "DEVICE", get: (w) => w.device, priority: 4 },
     { title: "LAYERS", get: (w) => (w.layers_total !== undefined ? `${w.layers_offloaded}/${w.layers_total}` : ""), priority: 5 },

@@ -101,7 +101,7 @@ function toMessage(m: z.infer<typeof Message>, i: number): ChatMessage {
 
 const formatOf = (format: "json" | "" | Record<string, unknown> | null | undefined) => (format === "" || format == null ? undefined : format);
 
-function build(req: { model: string; stream?: boolean | null; format?: "json" | "" | Record<string, unknown> | null; options?: Record<string, unknown> | null }, input: { prompt: string } | { messages: ChatMessage[] }, toolFormat: Record<string, unknown> | undefined, plan: ToolPlan | undefined): OllamaInfer {
+function build(req: { model: string; stream?: boolean | null; format?: "json" | "" | Record<string, unknown> | null; options?: Record<string, unknown> | null; keep_alive?: string | number | null }, input: { prompt: string } | { messages: ChatMessage[] }, toolFormat: Record<string, unknown> | undefined, plan: ToolPlan | undefined): OllamaInfer {
   const model = modelIdOf(req.model);
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(req.options ?? {})) {
@@ -115,15 +115,18 @@ function build(req: { model: string; stream?: boolean | null; format?: "json" | 
     fields[field] = key === "num_predict" && (value as number) < 0 ? DEFAULT_MAX_TOKENS : value;
   }
   const format = toolFormat ?? formatOf(req.format);
-  const parsed = Operation.safeParse({ operation: "infer", model, ...input, max_tokens: DEFAULT_MAX_TOKENS, ...fields, ...(format !== undefined ? { format } : {}) });
+  const parsed = Operation.safeParse({ operation: "infer", model, ...input, max_tokens: DEFAULT_MAX_TOKENS, ...fields, ...(format !== undefined ? { format } : {}), ...keepAliveOf(req) });
   if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error).replace(/^max_tokens/, "options.num_predict"));
   return { op: parsed.data as OperationOf<"infer">, model, stream: req.stream !== false, ...(plan ? { tools: plan } : {}) };
 }
 
+/** Ollama's keep_alive, passed on as is: the worker unloads that long after the request. */
+const keepAliveOf = (req: { keep_alive?: string | number | null }) => (req.keep_alive != null ? { keep_alive: req.keep_alive } : {});
+
 /** /api/embed as the `embed` operation (truncation is not done: a text too long is refused). */
 export function embedToOp(body: unknown): OperationOf<"embed"> {
   const req = parseOllama(EmbedRequest, body);
-  const parsed = Operation.safeParse({ operation: "embed", model: modelIdOf(req.model), input: typeof req.input === "string" ? [req.input] : req.input });
+  const parsed = Operation.safeParse({ operation: "embed", model: modelIdOf(req.model), input: typeof req.input === "string" ? [req.input] : req.input, ...keepAliveOf(req) });
   if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error));
   return parsed.data as OperationOf<"embed">;
 }

@@ -43,9 +43,14 @@ export function ollamaRoutes(deps: OllamaDeps): Hono {
   app.get("/api/tags", async (c) => c.json({ models: withAliases(await listModelRecords(deps.hives, c.req.raw.signal)).map(tagOf) }));
   app.get("/api/ps", async (c) => {
     const records = await listModelRecords(deps.hives, c.req.raw.signal);
-    const ready = new Set((deps.scheduler?.workers() ?? []).filter((w) => w.state === "ready").map((w) => w.model));
-    const expires = new Date(Date.now() + 24 * 3600_000).toISOString();
-    return c.json({ models: records.filter((m) => ready.has(m.id)).map((m) => ({ ...tagOf(m), expires_at: expires, size_vram: 0 })) });
+    // When each model unloads: its last worker's keep-alive; busy or kept for good, a day from now.
+    const expires = new Map<string, number>();
+    for (const w of deps.scheduler?.workers() ?? []) {
+      if (w.state !== "ready") continue;
+      const at = Date.now() + (w.unload_in_s !== undefined ? w.unload_in_s * 1000 : 24 * 3600_000);
+      expires.set(w.model, Math.max(at, expires.get(w.model) ?? 0));
+    }
+    return c.json({ models: records.filter((m) => expires.has(m.id)).map((m) => ({ ...tagOf(m), expires_at: new Date(expires.get(m.id)!).toISOString(), size_vram: 0 })) });
   });
   app.post("/api/show", async (c) => {
     const body = (await readJson(c)) as { model?: unknown; name?: unknown };

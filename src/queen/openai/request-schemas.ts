@@ -60,6 +60,8 @@ const Sampling = {
   repeat_last_n: z.number().int().nullish(),
   grammar: z.string().nullish(),
   logit_bias: z.record(z.string(), z.number()).nullish(),
+  // rbee's (and Ollama's) extension: how long the worker stays loaded once idle ("5m", 0, -1).
+  keep_alive: z.union([z.string(), z.number()]).nullish(),
 };
 
 export const ChatCompletionRequest = z.object({

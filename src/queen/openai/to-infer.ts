@@ -100,6 +100,7 @@ function build(
     ...(req.repeat_penalty != null ? { repeat_penalty: req.repeat_penalty } : {}),
     ...(req.repeat_last_n != null ? { repeat_last_n: req.repeat_last_n } : {}),
     ...(req.grammar != null ? { grammar: req.grammar } : {}),
+    ...(req.keep_alive != null ? { keep_alive: req.keep_alive } : {}),
     ...(format !== undefined ? { format } : {}),
     ...extra,
   };
