@@ -36,8 +36,8 @@ describe("compiled rbee: serve --keep-alive 3s", () => {
     expect(worker).toMatchObject({ model: "demo-tiny", state: "ready", on_demand: true, keep_alive_s: 3, idle_s: expect.any(Number), unload_in_s: expect.any(Number) });
     expect(worker!.unload_in_s).toBeLessThanOrEqual(3);
     const table = await runRbee(["worker", "list"], env);
-    expect(table.stdout).toMatch(/IDLE\s+UNLOADS/);
-    expect(table.stdout).toMatch(new RegExp(`${worker!.worker_id}.*ready\\s+0/4\\s+\\d+s\\s+in [0-3]s`));
+    expect(table.stdout).toMatch(/CTX\s+IDLE\s+UNLOADS/);
+    expect(table.stdout).toMatch(new RegExp(`${worker!.worker_id}.*ready\\s+0/4\\s+\\d+\\s+\\d+s\\s+in [0-3]s`));
 
     await queen.waitFor(new RegExp(`worker ${worker!.worker_id} stopped`), 30_000);
     expect(await workerList(env)).toEqual([]);
