@@ -4,29 +4,17 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireBinary, runRbee, startKeeper, startRbeeDaemon, tempHome, type Daemon } from "../helpers/rbee-binary.ts";
+import { compiledQueenForSuite, requireBinary, runRbee, startKeeper, startRbeeDaemon, tempHome } from "../helpers/rbee-binary.ts";
 import { freePort } from "../helpers/free-port.ts";
 import { startStallingServer } from "../helpers/slow-server.ts";
 
 const count = (text: string, part: string) => text.split(part).length - 1;
 
 describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
-  let home: ReturnType<typeof tempHome>;
-  let queen: Daemon;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    home = tempHome();
-    queen = await startRbeeDaemon(["serve", "--port", "0"], { RBEE_HOME: home.home });
-    env = { RBEE_HOME: home.home, RBEE_QUEEN_URL: queen.url };
-  });
-  afterAll(async () => {
-    await queen.stop();
-    home.cleanup();
-  });
+  const suite = compiledQueenForSuite();
 
   it("a job's error prints once, as CODE: message with its hint, after a first line that does not promise a worker", async () => {
-    const res = await runRbee(["infer", "--model", "demo-tny", "hi"], env);
+    const res = await runRbee(["infer", "--model", "demo-tny", "hi"], suite.env);
     expect(res.code).toBe(1);
     expect(res.stderr).toBe(
       "[queen] no worker for demo-tny yet: looking for a hive that has it (queued, position 1)\n" +
@@ -38,7 +26,7 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
       [["model", "get", "nope"], '✗ MODEL_NOT_FOUND: no model "nope" on this hive\n  hint: see the models this hive has with `rbee model list`\n'],
       [["worker", "spawn", "--model", "nope"], '✗ MODEL_NOT_FOUND: no model "nope" on this hive\n  hint: see the models this hive has with `rbee model list`\n'],
     ] as const) {
-      const r = await runRbee([...args], env);
+      const r = await runRbee([...args], suite.env);
       expect(r.code).toBe(1);
       expect(r.stderr.endsWith(line)).toBe(true);
       expect(count(r.stderr, "✗")).toBe(1);
@@ -50,36 +38,36 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
       [["worker", "get", "wrk-nope", "--json"], "WORKER_NOT_FOUND"],
       [["model", "get", "nope", "--json"], "MODEL_NOT_FOUND"],
     ] as const) {
-      const r = await runRbee([...args], env);
+      const r = await runRbee([...args], suite.env);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe("");
       expect(JSON.parse(r.stdout)).toEqual({ error: { code, message: expect.any(String), hint: expect.any(String) } });
     }
-    const infer = await runRbee(["infer", "--model", "demo-tny", "--json", "hi"], env);
+    const infer = await runRbee(["infer", "--model", "demo-tny", "--json", "hi"], suite.env);
     const end = JSON.parse(infer.stdout.trim().split("\n").at(-1)!);
     expect(end).toMatchObject({ kind: "end", state: "failed", error: { code: "MODEL_NOT_FOUND", hint: expect.stringContaining("rbee model download") } });
   });
 
   it("status leaves itself out, jobs list hides reads unless --all, and the queen's ready line says 'listening' once", async () => {
-    const status = await runRbee(["status"], env);
+    const status = await runRbee(["status"], suite.env);
     expect(status.stdout).toMatch(/^jobs\s+queued 0, running 0,/m);
-    const list = await runRbee(["jobs", "list"], env);
+    const list = await runRbee(["jobs", "list"], suite.env);
     expect(list.stdout).not.toMatch(/\b(status|model_get|worker_get)\b/);
     expect(list.stdout).toMatch(/read job\(s\) hidden; --all shows them/);
-    const all = await runRbee(["jobs", "list", "--all"], env);
+    const all = await runRbee(["jobs", "list", "--all"], suite.env);
     expect(all.stdout).toMatch(/\bstatus\s+completed\b/);
-    expect(queen.output()).toMatch(/queen ready: listening on http:\/\/127\.0\.0\.1:\d+/);
-    expect(queen.output()).not.toMatch(/listening:.*listening/);
+    expect(suite.queen.output()).toMatch(/queen ready: listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(suite.queen.output()).not.toMatch(/listening:.*listening/);
   });
 
   it("jobs logs shows an infer as infer does: tokens, no JSON result after them", async () => {
-    expect((await runRbee(["model", "create-demo"], env, 60_000)).code).toBe(0);
-    const infer = await runRbee(["infer", "--model", "demo-tiny", "-n", "8", "--seed", "1", "--detach", "hi"], env, 60_000);
+    expect((await runRbee(["model", "create-demo"], suite.env, 60_000)).code).toBe(0);
+    const infer = await runRbee(["infer", "--model", "demo-tiny", "-n", "8", "--seed", "1", "--detach", "hi"], suite.env, 60_000);
     expect(infer.code).toBe(0);
     const jobId = infer.stdout.trim();
     expect(jobId).toMatch(/^job-[0-9a-f]+$/);
     expect(infer.stderr).toContain(`follow it with \`rbee jobs logs ${jobId}\``);
-    const logs = await runRbee(["jobs", "logs", jobId], env, 60_000);
+    const logs = await runRbee(["jobs", "logs", jobId], suite.env, 60_000);
     expect(logs.code).toBe(0);
     expect(logs.stdout.length).toBeGreaterThan(0);
     expect(logs.stdout).not.toContain("{");
@@ -94,7 +82,7 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
     // the script itself, run by bash as a TAB would: rbee on PATH, the words typed so far
     const complete = async (...words: string[]) => {
       const line = `source <(rbee completion bash); COMP_WORDS=(rbee ${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length}; _rbee; printf '%s\n' "\${COMPREPLY[@]}"`;
-      const proc = Bun.spawn(["bash", "--norc", "--noprofile", "-c", line], { env: { ...process.env, ...env, PATH: `${dirname(requireBinary())}:${process.env.PATH}` }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const proc = Bun.spawn(["bash", "--norc", "--noprofile", "-c", line], { env: { ...process.env, ...suite.env, PATH: `${dirname(requireBinary())}:${process.env.PATH}` }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
       return out.trim().split("\n").filter(Boolean);
     };
@@ -108,14 +96,14 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
   });
 
   it("model download ./FILE resolves the path in the user's folder, and says so when nothing is there", async () => {
-    const model = JSON.parse((await runRbee(["model", "get", "demo-tiny", "--json"], env)).stdout) as { path: string };
+    const model = JSON.parse((await runRbee(["model", "get", "demo-tiny", "--json"], suite.env)).stdout) as { path: string };
     const folder = mkdtempSync(join(tmpdir(), "rbee-user-"));
     try {
       copyFileSync(model.path, join(folder, "mine.gguf"));
-      const ok = await runRbee(["model", "download", "./mine.gguf"], env, 60_000, folder);
+      const ok = await runRbee(["model", "download", "./mine.gguf"], suite.env, 60_000, folder);
       expect(ok.stderr).not.toContain("✗");
       expect(ok.code).toBe(0);
-      const missing = await runRbee(["model", "download", "./nope.gguf"], env, 30_000, folder);
+      const missing = await runRbee(["model", "download", "./nope.gguf"], suite.env, 30_000, folder);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain(`✗ MODEL_FILE_MISSING: no file at ${join(folder, "nope.gguf")}\n  hint: `);
     } finally {
@@ -128,7 +116,7 @@ describe("compiled rbee as a newcomer meets it: errors, reads, paths", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gated.gguf`;
-      const res = await runRbee(["model", "download", url], env);
+      const res = await runRbee(["model", "download", url], suite.env);
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/✗ MODEL_FORBIDDEN: .*refused the download \(HTTP 403\)\n  hint: .*set HF_TOKEN/);
     } finally {

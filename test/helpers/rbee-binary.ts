@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -110,4 +111,36 @@ export async function startRbeeDaemon(args: string[], env: Record<string, string
       clearTimeout(killer);
     },
   };
+}
+
+export interface SuiteQueen {
+  queen: Daemon;
+  home: string;
+  /** RBEE_HOME and RBEE_QUEEN_URL for keeper commands against this queen. */
+  env: Record<string, string>;
+}
+
+/**
+ * A compiled `rbee serve` for one describe block: started in beforeAll (with a fresh RBEE_HOME,
+ * and the demo model when asked), stopped and removed in afterAll. Read it inside the tests.
+ */
+export function compiledQueenForSuite(opts: { args?: string[]; demo?: boolean } = {}): SuiteQueen {
+  const suite = {} as SuiteQueen;
+  let cleanup = () => {};
+  beforeAll(async () => {
+    const home = tempHome();
+    cleanup = home.cleanup;
+    suite.home = home.home;
+    suite.queen = await startRbeeDaemon(["serve", "--port", "0", ...(opts.args ?? [])], { RBEE_HOME: home.home });
+    suite.env = { RBEE_HOME: home.home, RBEE_QUEEN_URL: suite.queen.url };
+    if (opts.demo) {
+      const made = await runRbee(["model", "create-demo"], suite.env, 60_000);
+      if (made.code !== 0) throw new Error(`create-demo failed: ${made.stderr}`);
+    }
+  }, 90_000);
+  afterAll(async () => {
+    await suite.queen?.stop();
+    cleanup();
+  });
+  return suite;
 }
