@@ -4,7 +4,8 @@ import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { loadEngine } from "./engine.ts";
 import { parseDevice, type Backend } from "../engine/backends.ts";
-import { startLlama } from "../engine/engine-load.ts";
+import type { CpuBuild } from "../engine/cpu-engine.ts";
+import { cpuBuildOf, startLlama } from "../engine/engine-load.ts";
 import type { Offload } from "../engine/offload.ts";
 
 export interface LoadOptions {
@@ -25,6 +26,8 @@ export interface LoadedModel {
   context: LlamaContext;
   chatWrapper: ChatWrapper;
   threads: number;
+  /** CPU workers: which CPU engine runs the model. */
+  cpuBuild?: CpuBuild;
   loadMs: number;
   offload: Offload;
   dispose(): Promise<void>;
@@ -32,6 +35,14 @@ export interface LoadedModel {
 
 /** Models under this size decode faster on one thread: syncing threads costs more than the math. */
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The thread count a worker picks when told none. THREAD_RULE_PLACEHOLDER
+ */
+export function defaultThreads(modelBytes: number, build: CpuBuild | undefined, mathCores: number): number {
+  if (modelBytes < TINY_MODEL_BYTES) return 1;
+  return Math.max(1, mathCores);
+}
 
 type LogListener = (level: string, message: string) => void;
 const logListeners = new Set<LogListener>();
@@ -101,7 +112,8 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
   } finally {
     logListeners.delete(listener);
   }
-  const threads = opts.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : Math.max(1, llama.cpuMathCores));
+  const cpuBuild = backend === "cpu" ? cpuBuildOf(llama) : undefined;
+  const threads = opts.threads ?? defaultThreads(model.size, cpuBuild, llama.cpuMathCores);
   try {
     const context = await model.createContext({
       sequences: opts.slots,
@@ -111,7 +123,7 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     const chatWrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
     const offload = await describeLoad(llama, model, backend, vramBefore, context.contextSize, opts.slots);
     return {
-      llama, model, context, chatWrapper, threads, offload,
+      llama, model, context, chatWrapper, threads, cpuBuild, offload,
       loadMs: performance.now() - started,
       async dispose() {
         await context.dispose();

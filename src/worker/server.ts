@@ -78,6 +78,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             pid: process.pid,
             status: state.status,
             threads: state.status === "ready" ? state.loaded.threads : undefined,
+            cpu_engine: state.status === "ready" ? state.loaded.cpuBuild : undefined,
             context_size: s?.sequenceContextSize,
             decode_steps: s?.steps ?? 0,
             tokens_generated: s?.tokensGenerated ?? 0,
@@ -104,7 +105,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     (loaded) => {
       const scheduler = new BatchScheduler(loaded.model, loaded.context, slots);
       state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize) };
-      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
+      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s)${loaded.cpuBuild ? `, ${loaded.cpuBuild} CPU engine` : ""}; ${describeOffload(loaded.offload)})`);
       return { loadMs: loaded.loadMs, offload: loaded.offload };
     },
     (err) => {
