@@ -37,10 +37,15 @@ export interface LoadedModel {
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
 
 /**
- * The thread count a worker picks when told none. THREAD_RULE_PLACEHOLDER
+ * The thread count a worker picks when told none (bench/cpu-threads.ts, 206.6M Q8_0 model on
+ * 2 cores): the OpenMP engine gains from every math core (25 → 39 tok/s from 1 to 2 threads on
+ * a busy machine; 74 → 93–96 on an idle one), the prebuilt one loses on a second of two
+ * (72.6 → 57.8; 20.5 → 19.0 busy), so there it keeps to one thread unless it has more than
+ * two cores to spread over. Tiny models run on one thread on either.
  */
 export function defaultThreads(modelBytes: number, build: CpuBuild | undefined, mathCores: number): number {
   if (modelBytes < TINY_MODEL_BYTES) return 1;
+  if (build === "prebuilt" && mathCores <= 2) return 1;
   return Math.max(1, mathCores);
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { chooseCpuEngine, CPU_FLAGS_FILE, OPENMP_CMAKE_OPTIONS, openmpBuildDir } from "../../src/engine/cpu-engine.ts";
 import { openmpBuildFiles } from "../../src/worker/engine-pack.ts";
+import { defaultThreads } from "../../src/worker/model-loader.ts";
 
 /**
  * node-llama-cpp's local builds as `bun run build:engine` leaves them: a build tree with the
@@ -67,5 +68,18 @@ describe("the OpenMP CPU engine: finding, choosing and packing it", () => {
     ]);
     // and a build for another machine is not packed into this target's engine
     expect(openmpBuildFiles(binding, { platform: "linux", arch: "arm64" })).toEqual([]);
+  });
+});
+
+describe("the worker's own thread count", () => {
+  const MiB = 1024 * 1024;
+  it("given the 206.6M bench model on 2 cores, then the OpenMP engine takes both and the prebuilt one keeps to one (the faster counts there)", () => {
+    expect(defaultThreads(210 * MiB, "openmp", 2)).toBe(2);
+    expect(defaultThreads(210 * MiB, "prebuilt", 2)).toBe(1);
+  });
+  it("given a tiny model, then one thread on either engine; given more cores, then all of them", () => {
+    expect(defaultThreads(10 * MiB, "openmp", 8)).toBe(1);
+    expect(defaultThreads(210 * MiB, "prebuilt", 8)).toBe(8);
+    expect(defaultThreads(210 * MiB, undefined, 4)).toBe(4);
   });
 });
