@@ -1,10 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeDemoModel } from "../../src/model/gguf-writer.ts";
 import { DIST, requireOrSkip } from "../helpers/platform-binaries.ts";
-import { requireBinary } from "../helpers/rbee-binary.ts";
+import { binaryInTempDir } from "../helpers/rbee-binary.ts";
 import { collect, info, infer, until } from "../helpers/worker-harness.ts";
 
 /** Whether dist/rbee was built after `bun run build:engine` (build.ts records it beside the archive). */
@@ -25,27 +23,19 @@ function cpuTicks(pid: number): number {
  * one when it is absent. Each worker runs in a copy of the binary with a fresh RBEE_HOME.
  */
 describe.runIf(process.platform === "linux" && process.arch === "x64")("compiled rbee: the CPU engine", () => {
+  let bin: ReturnType<typeof binaryInTempDir>;
   let dir: string;
-  let procs: ReturnType<typeof Bun.spawn>[] = [];
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "rbee-cpu-engine-"));
-    copyFileSync(requireBinary(), join(dir, "rbee"));
-    Bun.spawnSync(["chmod", "+x", join(dir, "rbee")]);
-    writeDemoModel(join(dir, "demo.gguf"));
+    bin = binaryInTempDir("rbee-cpu-engine-");
+    dir = bin.dir;
   });
-  afterEach(async () => {
-    for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
-    await Promise.all(procs.map((p) => p.exited));
-    procs = [];
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => bin.cleanup());
 
   const env = (extra: Record<string, string> = {}) => ({ ...process.env, RBEE_HOME: join(dir, "home"), RBEE_API_TOKEN: "", ...extra });
 
   /** A worker on the demo model at 2 threads (OpenMP then runs a team of 2), ready. */
   async function serve(extra: Record<string, string> = {}) {
-    const proc = Bun.spawn([join(dir, "rbee"), "worker", "serve", "--model", "demo.gguf", "--port", "0", "--threads", "2"], { cwd: dir, env: env(extra), stdin: "ignore", stdout: "pipe", stderr: "ignore" });
-    procs.push(proc);
+    const proc = bin.track(Bun.spawn([join(dir, "rbee"), "worker", "serve", "--model", "demo.gguf", "--port", "0", "--threads", "2"], { cwd: dir, env: env(extra), stdin: "ignore", stdout: "pipe", stderr: "ignore" }));
     let out = "";
     for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
       out += new TextDecoder().decode(chunk);
