@@ -83,17 +83,27 @@ export function chooseCpuEngine(bindingDir: string, env: NodeJS.ProcessEnv = pro
 /**
  * OpenMP's threads wait for the next piece of work by sleeping unless OMP_WAIT_POLICY=active;
  * llama.cpp starts a parallel region per graph, so each token pays the wake-ups (measured on
- * the 206.6M bench model at 2 threads: 54 tok/s passive, 93–96 active). libgomp reads the
- * variable from the C environment when it loads, and Bun's process.env does not write there,
- * so it is set with setenv(3) before the engine loads. A value already set wins.
+ * the 206.6M bench model at 2 threads: 54 tok/s passive, 93–96 active). Active waiting spins
+ * for GOMP_SPINCOUNT turns before sleeping: libgomp's default for it is ~5 minutes, cut to
+ * 1000 turns once a process has more OpenMP threads than cores. Measured: even with
+ * GOMP_SPINCOUNT=infinite an idle worker sat at 0 ticks, which that cut explains (the binding
+ * decodes on several pool threads, each then master of a team of its own). The bound of 10^7
+ * turns (~0.1 s) keeps an idle worker from burning a core when the cut does not apply.
+ * libgomp reads both from the C environment when it loads, and Bun's process.env does not
+ * write there, so they are set with setenv(3) before the engine loads. Values already set win.
  */
+export const OPENMP_ENV = { OMP_WAIT_POLICY: "active", GOMP_SPINCOUNT: "10000000" } as const;
+
 export async function setOpenmpActiveWait(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (process.platform !== "linux" || env.OMP_WAIT_POLICY !== undefined) return;
+  if (process.platform !== "linux") return;
   const { dlopen, FFIType } = await import("bun:ffi");
   const libc = dlopen("libc.so.6", { setenv: { args: [FFIType.cstring, FFIType.cstring, FFIType.i32], returns: FFIType.i32 } });
   try {
-    libc.symbols.setenv(Buffer.from("OMP_WAIT_POLICY\0"), Buffer.from("active\0"), 0);
-    env.OMP_WAIT_POLICY = "active";
+    for (const [name, value] of Object.entries(OPENMP_ENV)) {
+      if (env[name] !== undefined) continue;
+      libc.symbols.setenv(Buffer.from(`${name}\0`), Buffer.from(`${value}\0`), 0);
+      env[name] = value;
+    }
   } finally {
     libc.close();
   }

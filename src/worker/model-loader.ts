@@ -37,15 +37,14 @@ export interface LoadedModel {
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
 
 /**
- * The thread count a worker picks when told none (bench/cpu-threads.ts, 206.6M Q8_0 model on
- * 2 cores): the OpenMP engine gains from every math core (25 → 39 tok/s from 1 to 2 threads on
- * a busy machine; 74 → 93–96 on an idle one), the prebuilt one loses on a second of two
- * (72.6 → 57.8; 20.5 → 19.0 busy), so there it keeps to one thread unless it has more than
- * two cores to spread over. Tiny models run on one thread on either.
+ * The thread count a worker picks when told none: every math core, one on tiny models.
+ * Measured with bench/cpu-threads.ts (206.6M Q8_0 model, this 2-core machine, busy): the
+ * OpenMP engine 22.7–25.4 tok/s at 1 thread, 35.2–38.9 at 2; the prebuilt one 19.4–23.8 at 1,
+ * 27.9–34.9 at 2, though it loses the second thread's gain when the machine is oversubscribed
+ * (its threads spin against other processes: 20.5 vs 19.0 at load 4+), which OpenMP does not.
  */
-export function defaultThreads(modelBytes: number, build: CpuBuild | undefined, mathCores: number): number {
+export function defaultThreads(modelBytes: number, mathCores: number): number {
   if (modelBytes < TINY_MODEL_BYTES) return 1;
-  if (build === "prebuilt" && mathCores <= 2) return 1;
   return Math.max(1, mathCores);
 }
 
@@ -118,7 +117,7 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     logListeners.delete(listener);
   }
   const cpuBuild = backend === "cpu" ? cpuBuildOf(llama) : undefined;
-  const threads = opts.threads ?? defaultThreads(model.size, cpuBuild, llama.cpuMathCores);
+  const threads = opts.threads ?? defaultThreads(model.size, llama.cpuMathCores);
   try {
     const context = await model.createContext({
       sequences: opts.slots,

@@ -73,13 +73,11 @@ describe("the OpenMP CPU engine: finding, choosing and packing it", () => {
 
 describe("the worker's own thread count", () => {
   const MiB = 1024 * 1024;
-  it("given the 206.6M bench model on 2 cores, then the OpenMP engine takes both and the prebuilt one keeps to one (the faster counts there)", () => {
-    expect(defaultThreads(210 * MiB, "openmp", 2)).toBe(2);
-    expect(defaultThreads(210 * MiB, "prebuilt", 2)).toBe(1);
+  it("given the 206.6M bench model on 2 cores, then both threads (the faster count there, on either engine)", () => {
+    expect(defaultThreads(210 * MiB, 2)).toBe(2);
   });
-  it("given a tiny model, then one thread on either engine; given more cores, then all of them", () => {
-    expect(defaultThreads(10 * MiB, "openmp", 8)).toBe(1);
-    expect(defaultThreads(210 * MiB, "prebuilt", 8)).toBe(8);
-    expect(defaultThreads(210 * MiB, undefined, 4)).toBe(4);
+  it("given a tiny model, then one thread; given more cores, then all of them", () => {
+    expect(defaultThreads(10 * MiB, 8)).toBe(1);
+    expect(defaultThreads(210 * MiB, 8)).toBe(8);
   });
 });
