@@ -9,7 +9,8 @@
  * react-devtools-core only in development, so it is stubbed.
  * node-llama-cpp cannot be bundled: its files (and dependencies, ~42 MB) with the target's
  * prebuilt engine are packed into dist/engine/<target>/engine.tar.gz, embedded, and unpacked
- * on first use (src/worker/engine.ts). A target whose engine pair cannot live in the
+ * on first use (src/worker/engine.ts); with the OpenMP CPU engine beside it when
+ * `bun run build:engine` (build-engine.ts) has built one for the target. A target whose engine pair cannot live in the
  * project's node_modules (another platform's package, another node-llama-cpp version) has
  * its own engines/<target>/ with a lockfile, installed here for that platform.
  */
@@ -29,7 +30,7 @@ function installEngineRoot(t: BuildTarget): string {
 }
 
 async function build(t: BuildTarget, outfile: string): Promise<void> {
-  const engine = packEngine(installEngineRoot(t), t.enginePackage, join("dist", "engine", t.id));
+  const engine = packEngine(installEngineRoot(t), t.enginePackage, join("dist", "engine", t.id), t);
   // Written beside, then renamed: a running copy of the old binary is never overwritten in place.
   const tmp = `${outfile}.tmp-${process.pid}`;
   const result = await Bun.build({
@@ -61,7 +62,7 @@ async function build(t: BuildTarget, outfile: string): Promise<void> {
     process.exit(1);
   }
   renameSync(tmp, outfile);
-  console.log(`built ${outfile} (${t.id}, engine ${t.enginePackage}@${engine.version}, ${(engine.bytes / 1e6).toFixed(1)} MB packed)`);
+  console.log(`built ${outfile} (${t.id}, engine ${t.enginePackage}@${engine.version}${engine.cpuBuild === "openmp" ? " + the OpenMP CPU engine" : ""}, ${(engine.bytes / 1e6).toFixed(1)} MB packed)`);
 }
 
 const args = process.argv.slice(2);

@@ -10,7 +10,7 @@
  * turn of a conversation (TTFT, llama-server with its prompt cache); on-demand cold start (no
  * worker yet → first token vs llama-server's start + load + first token); RSS.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -127,6 +127,9 @@ try {
   const dim = Number(args.dim);
   const bytes = writeDemoModel(model, { dim, layers: Number(args.layers), heads: dim / 64, vocab: 2048, type: "q8_0", seed: 1 });
   console.error(`model: dim ${dim}, ${args.layers} layers, Q8_0, ${(bytes / 1e6).toFixed(1)} MB; ${TOKENS} tokens, ${RUNS} interleaved runs (median)`);
+  // dist/rbee's workers run the OpenMP CPU engine when `bun run build:engine` made it (build.ts records which).
+  const packed = join(import.meta.dir, "../dist/engine/linux-x64/engine.json");
+  console.error(`rbee's CPU engine: ${existsSync(packed) && JSON.parse(readFileSync(packed, "utf8")).cpuBuild === "openmp" ? "the OpenMP build" : "node-llama-cpp's prebuilt one"} (RBEE_CPU_ENGINE=prebuilt forces the latter)`);
 
   // Single stream at 1 and 2 threads, and rbee's own choice.
   for (const threads of [1, 2, undefined]) {

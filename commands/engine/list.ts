@@ -9,7 +9,8 @@ export class EngineListCommand extends QueenCommand {
     category: "Engines",
     description: "list the llama.cpp engines of every online hive (or one): backend, version, size, path, whether it loads",
     details: `
-      The CPU engine ships inside rbee. GPU engines (Vulkan, CUDA, Metal) are node-llama-cpp's
+      The CPU engine ships inside rbee: node-llama-cpp's prebuilt one, and the OpenMP build when
+      rbee was built after \`bun run build:engine\` (BUILD says which one workers get). GPU engines (Vulkan, CUDA, Metal) are node-llama-cpp's
       prebuilt packages, installed per hive with \`rbee engine install\`. Each installed engine
       is started once in a throwaway process to tell whether it loads on that machine; when it
       does not, the row says what is missing.
@@ -27,7 +28,7 @@ export class EngineListCommand extends QueenCommand {
 export function formatEngines(rows: (EngineInfo & { hive_id: string })[]): string {
   const state = (e: EngineInfo) => (!e.installed ? "not installed" : e.loads ? "loads" : `does not load: ${e.error ?? "?"}`);
   return formatTable(
-    ["HIVE", "BACKEND", "VERSION", "SIZE", "STATE", "PATH"],
-    rows.map((e) => [e.hive_id, e.backend, e.version, formatBytes(e.size_bytes), state(e), e.path ?? (e.hint ? `(${e.hint})` : "")]),
+    ["HIVE", "BACKEND", "BUILD", "VERSION", "SIZE", "STATE", "PATH"],
+    rows.map((e) => [e.hive_id, e.backend, e.build ?? (e.installed ? "prebuilt" : ""), e.version, formatBytes(e.size_bytes), state(e), e.path ?? (e.hint ? `(${e.hint})` : "")]),
   );
 }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { embeddedEngine } from "../worker/engine-embedded.ts";
 import { engineDir } from "../worker/engine-unpack.ts";
+import type { CpuBuild } from "./cpu-engine.ts";
 import { enginePackages, engineCacheRoot, GPU_BACKENDS, packageDir, type Backend } from "./backends.ts";
 import { engineInstalled } from "./devices.ts";
 import { bindingVersion } from "./engine-install.ts";
@@ -17,6 +18,8 @@ export interface EngineInfo {
   path?: string;
   /** Whether llama.cpp starts on it here (checked in a child process). */
   loads?: boolean;
+  /** CPU only: which CPU engine workers get here, the OpenMP build or the prebuilt one. */
+  build?: CpuBuild;
   error?: string;
   hint?: string;
 }
@@ -57,6 +60,7 @@ export async function listEngines(): Promise<EngineInfo[]> {
       if (!row.installed) return;
       const report = await runProbe(row.backend);
       row.loads = report.loads;
+      if (report.build) row.build = report.build;
       if (report.error) Object.assign(row, { error: report.error.message, hint: report.error.hint });
     }),
   );

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import type { Llama } from "node-llama-cpp";
 import { RbeeError } from "../protocol/errors.ts";
 import { embeddedEngine } from "../worker/engine-embedded.ts";
-import { loadEngine } from "../worker/engine.ts";
+import { engineBindingDir, loadEngine } from "../worker/engine.ts";
+import { chooseCpuEngine, OPENMP_CMAKE_OPTIONS, setOpenmpActiveWait, type CpuBuild } from "./cpu-engine.ts";
 import { enginePackages, llamaGpuOption, packageDir, type Backend } from "./backends.ts";
 
 /**
@@ -13,9 +14,13 @@ import { enginePackages, llamaGpuOption, packageDir, type Backend } from "./back
  */
 export async function startLlama(backend: Backend, logger: (level: string, message: string) => void): Promise<Llama> {
   const { getLlama } = await loadEngine();
+  const choice = backend === "cpu" ? chooseCpuEngine(await engineBindingDir()) : { openmp: false };
+  if (choice.reason) logger("warn", `using the prebuilt CPU engine: ${choice.reason}`);
+  if (choice.openmp) await setOpenmpActiveWait();
   let llama: Llama;
   try {
-    llama = await getLlama({ gpu: llamaGpuOption(backend), build: "never", logger: logger as never });
+    // With the OpenMP option getLlama loads that local build, and the prebuilt one when it is absent or fails to load.
+    llama = await getLlama({ gpu: llamaGpuOption(backend), build: "never", logger: logger as never, ...(choice.openmp ? { cmakeOptions: OPENMP_CMAKE_OPTIONS } : {}) });
   } catch (err) {
     throw explainEngineFailure(backend, err instanceof Error ? err.message : String(err));
   }
@@ -24,6 +29,9 @@ export async function startLlama(backend: Backend, logger: (level: string, messa
   }
   return llama;
 }
+
+/** Which CPU engine a started llama.cpp is: the OpenMP build (a local build) or the prebuilt one. */
+export const cpuBuildOf = (llama: Llama): CpuBuild => (llama.buildType === "localBuild" ? "openmp" : "prebuilt");
 
 const LIB_DIRS = ["/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib", "/usr/local/cuda/lib64", "/usr/lib/wsl/lib"];
 

@@ -1,11 +1,14 @@
 import { RbeeError, type ErrorBody } from "../protocol/errors.ts";
 import type { Backend } from "./backends.ts";
-import { startLlama } from "./engine-load.ts";
+import type { CpuBuild } from "./cpu-engine.ts";
+import { cpuBuildOf, startLlama } from "./engine-load.ts";
 
 /** What one `rbee engine probe BACKEND` run saw: printed as one JSON line. */
 export interface ProbeReport {
   backend: Backend;
   loads: boolean;
+  /** CPU only: the OpenMP build (`bun run build:engine`) or node-llama-cpp's prebuilt one. */
+  build?: CpuBuild;
   error?: ErrorBody["error"];
   /** Devices the engine sees (GPU backends); memory only when one device is visible. */
   devices: { name: string; memory_total_bytes?: number; memory_free_bytes?: number; unified?: boolean }[];
@@ -18,7 +21,7 @@ export interface ProbeReport {
 export async function probeBackend(backend: Backend): Promise<ProbeReport> {
   try {
     const llama = await startLlama(backend, () => {});
-    if (backend === "cpu") return { backend, loads: true, devices: [] };
+    if (backend === "cpu") return { backend, loads: true, build: cpuBuildOf(llama), devices: [] };
     const names = await llama.getGpuDeviceNames();
     const vram = await llama.getVramState();
     const one = names.length === 1;

@@ -4,13 +4,20 @@
  * layout) into one deterministic .tar.gz that build.ts embeds in the compiled binary.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
+import { openmpBuildDir, type CpuBuild } from "../engine/cpu-engine.ts";
 
 export const ENGINE_PACKAGE = "node-llama-cpp";
 
-/** Files nothing reads at run time: llama.cpp's source bundle (only for building it), maps, types. */
-const SKIP = [/[\\/]llama[\\/]gitRelease\.bundle$/, /\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.d\.cts$/];
+/**
+ * Files nothing reads at run time: llama.cpp's source bundle and the clone and build trees
+ * `bun run build:engine` leaves (its binaries are added on their own), maps, types.
+ */
+const SKIP = [/[\\/]llama[\\/]gitRelease\.bundle$/, /[\\/]node-llama-cpp[\\/]llama[\\/](llama\.cpp|localBuilds|lastBuild\.json)([\\/]|$)/, /\.map$/, /\.d\.ts$/, /\.d\.mts$/, /\.d\.cts$/];
+
+/** What of the OpenMP build travels: node-llama-cpp's addon, llama.cpp's libraries and the metadata files. */
+const BUILD_FILES = /(\.node|\.so(\.[\d.]+)?|\.json|\.txt)$/;
 
 export interface EnginePack {
   archive: string;
@@ -20,6 +27,8 @@ export interface EnginePack {
   version: string;
   packages: string[];
   bytes: number;
+  /** Whether the OpenMP CPU engine (bun run build:engine) is packed beside the prebuilt one. */
+  cpuBuild: CpuBuild;
 }
 
 interface PackageJson {
@@ -110,18 +119,24 @@ function run(cmd: string[], cwd: string): Uint8Array {
  * Pack the engine into `<outDir>/engine.tar.gz` (reused while the package set is unchanged).
  * Deterministic: sorted names, fixed times and owners, gzip without a timestamp.
  */
-export function packEngine(root: string, enginePackage: string, outDir: string): EnginePack {
+export function packEngine(root: string, enginePackage: string, outDir: string, target?: { platform: string; arch: string }): EnginePack {
   assertEngineMatches(root, enginePackage);
   const packages = engineClosure(root, enginePackage);
   const modules = join(root, "node_modules");
   const version = readPkg(join(modules, ENGINE_PACKAGE)).version;
-  const listing = packages.map((rel) => `${rel}@${readPkg(join(modules, rel)).version}`);
+  const openmp = openmpBuildFiles(join(modules, ENGINE_PACKAGE), target);
+  const cpuBuild: CpuBuild = openmp.length ? "openmp" : "prebuilt";
+  const listing = [
+    ...packages.map((rel) => `${rel}@${readPkg(join(modules, rel)).version}`),
+    // A rebuilt engine (new sizes or times) is packed again.
+    ...openmp.map((f) => { const st = statSync(join(modules, ENGINE_PACKAGE, f)); return `${ENGINE_PACKAGE}/${f}@${st.size}:${Math.round(st.mtimeMs)}`; }),
+  ];
   const archive = resolve(outDir, "engine.tar.gz");
   const manifestPath = join(outDir, "engine.json");
   if (existsSync(archive) && existsSync(manifestPath)) {
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as EnginePack & { listing: string[] };
     if (JSON.stringify(manifest.listing) === JSON.stringify(listing) && manifest.version === version) {
-      return { archive, hash: manifest.hash, version, packages, bytes: manifest.bytes };
+      return { archive, hash: manifest.hash, version, packages, bytes: manifest.bytes, cpuBuild };
     }
   }
 
@@ -140,14 +155,29 @@ export function packEngine(root: string, enginePackage: string, outDir: string):
       },
     });
   }
+  for (const f of openmp) cpSync(join(modules, ENGINE_PACKAGE, f), join(stage, "node_modules", ENGINE_PACKAGE, f), { dereference: true });
   const tar = run(["tar", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-cf", "-", "node_modules"], stage);
   const gz = Bun.gzipSync(tar as Uint8Array<ArrayBuffer>, { level: 6 });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(archive, gz);
   rmSync(stage, { recursive: true, force: true });
-  const pack: EnginePack = { archive, hash: createHash("sha256").update(gz).digest("hex"), version, packages, bytes: gz.length };
+  const pack: EnginePack = { archive, hash: createHash("sha256").update(gz).digest("hex"), version, packages, bytes: gz.length, cpuBuild };
   writeFileSync(manifestPath, JSON.stringify({ ...pack, listing }, null, 2));
   return pack;
+}
+
+/**
+ * The OpenMP build's files to pack, relative to node-llama-cpp's folder: its Release binaries
+ * and node-llama-cpp's "done" mark, when the build is there and made for the target.
+ */
+export function openmpBuildFiles(bindingDir: string, target?: { platform: string; arch: string }): string[] {
+  const build = openmpBuildDir(bindingDir);
+  if (!build) return [];
+  const meta = JSON.parse(readFileSync(join(build, "Release", "_nlcBuildMetadata.json"), "utf8"));
+  if (target && (meta.buildOptions.platform !== target.platform || meta.buildOptions.arch !== target.arch)) return [];
+  const rel = relative(bindingDir, build);
+  const files = readdirSync(join(build, "Release")).filter((f) => BUILD_FILES.test(f)).map((f) => join(rel, "Release", f));
+  return [...files, join(rel, "buildDone.status")].sort();
 }
 
 /**

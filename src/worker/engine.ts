@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { rbeePaths } from "../config/paths.ts";
 import { embeddedEngine } from "./engine-embedded.ts";
 import { ensureEngineUnpacked } from "./engine-unpack.ts";
@@ -14,13 +15,15 @@ export type Engine = typeof import("node-llama-cpp");
 
 let engine: Promise<Engine> | undefined;
 
-async function fromEmbedded(): Promise<Engine> {
-  const dir = await ensureEngineUnpacked(embeddedEngine!, join(rbeePaths().cache, "engine"));
-  return import(join(dir, "node_modules", "node-llama-cpp", "dist", "index.js"));
+/** The folder of the node-llama-cpp this process loads (unpacking the embedded one if needed). */
+export async function engineBindingDir(): Promise<string> {
+  if (!embeddedEngine) return dirname(createRequire(import.meta.url).resolve("node-llama-cpp/package.json"));
+  const dir = await ensureEngineUnpacked(embeddedEngine, join(rbeePaths().cache, "engine"));
+  return join(dir, "node_modules", "node-llama-cpp");
 }
 
 export function loadEngine(): Promise<Engine> {
-  engine ??= (embeddedEngine ? fromEmbedded() : import("node-llama-cpp")).catch((err) => {
+  engine ??= (embeddedEngine ? engineBindingDir().then((dir) => import(join(dir, "dist", "index.js"))) : import("node-llama-cpp")).catch((err) => {
     engine = undefined;
     throw err;
   });

@@ -4,7 +4,8 @@ import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { loadEngine } from "./engine.ts";
 import { parseDevice, type Backend } from "../engine/backends.ts";
-import { startLlama } from "../engine/engine-load.ts";
+import type { CpuBuild } from "../engine/cpu-engine.ts";
+import { cpuBuildOf, startLlama } from "../engine/engine-load.ts";
 import type { Offload } from "../engine/offload.ts";
 
 export interface LoadOptions {
@@ -27,6 +28,8 @@ export interface LoadedModel {
   context: LlamaContext;
   chatWrapper: ChatWrapper;
   threads: number;
+  /** CPU workers: which CPU engine runs the model. */
+  cpuBuild?: CpuBuild;
   loadMs: number;
   offload: Offload;
   dispose(): Promise<void>;
@@ -34,6 +37,18 @@ export interface LoadedModel {
 
 /** Models under this size decode faster on one thread: syncing threads costs more than the math. */
 const TINY_MODEL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The thread count a worker picks when told none: every math core, one on tiny models.
+ * Measured with bench/cpu-threads.ts (206.6M Q8_0 model, this 2-core machine, busy): the
+ * OpenMP engine 22.7–25.4 tok/s at 1 thread, 35.2–38.9 at 2; the prebuilt one 19.4–23.8 at 1,
+ * 27.9–34.9 at 2, though it loses the second thread's gain when the machine is oversubscribed
+ * (its threads spin against other processes: 20.5 vs 19.0 at load 4+), which OpenMP does not.
+ */
+export function defaultThreads(modelBytes: number, mathCores: number): number {
+  if (modelBytes < TINY_MODEL_BYTES) return 1;
+  return Math.max(1, mathCores);
+}
 
 type LogListener = (level: string, message: string) => void;
 const logListeners = new Set<LogListener>();
@@ -112,7 +127,8 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
   } finally {
     logListeners.delete(listener);
   }
-  const threads = opts.threads ?? (model.size < TINY_MODEL_BYTES ? 1 : Math.max(1, llama.cpuMathCores));
+  const cpuBuild = backend === "cpu" ? cpuBuildOf(llama) : undefined;
+  const threads = opts.threads ?? defaultThreads(model.size, llama.cpuMathCores);
   try {
     const context = await model.createContext({
       sequences: opts.slots,
@@ -122,7 +138,7 @@ export async function loadWorkerModel(opts: LoadOptions): Promise<LoadedModel> {
     const chatWrapper = (opts.chatTemplate ? resolveChatWrapper(model, { type: opts.chatTemplate as never }) : chatWrapperFor(model, resolveChatWrapper)) ?? new GeneralChatWrapper();
     const offload = await describeLoad(llama, model, backend, vramBefore, context.contextSize, opts.slots);
     return {
-      llama, model, context, chatWrapper, threads, offload,
+      llama, model, context, chatWrapper, threads, cpuBuild, offload,
       loadMs: performance.now() - started,
       async dispose() {
         await context.dispose();

@@ -81,6 +81,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             pid: process.pid,
             status: state.status,
             threads: state.status === "ready" ? state.loaded.threads : undefined,
+            cpu_engine: state.status === "ready" ? state.loaded.cpuBuild : undefined,
             context_size: s?.sequenceContextSize,
             chat_template: state.status === "ready" ? state.loaded.chatWrapper.wrapperName : undefined,
             decode_steps: s?.steps ?? 0,
@@ -109,7 +110,7 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
     (loaded) => {
       const scheduler = new BatchScheduler(loaded.model, loaded.context, slots);
       state = { status: "ready", loaded, scheduler, embedder: new Embedder(loaded, scheduler.sequenceContextSize), ranker: new Ranker(loaded, scheduler.sequenceContextSize, opts.modelId) };
-      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s); ${describeOffload(loaded.offload)})`);
+      narrate("worker_ready", `Model ${opts.modelId} ready on ${device} in ${Math.round(loaded.loadMs)} ms (${slots} slot(s), ${loaded.threads} thread(s)${loaded.cpuBuild ? `, ${loaded.cpuBuild} CPU engine` : ""}; ${describeOffload(loaded.offload)})`);
       return { loadMs: loaded.loadMs, offload: loaded.offload, contextSize: scheduler.sequenceContextSize, chatTemplate: loaded.chatWrapper.wrapperName };
     },
     (err) => {

@@ -1,9 +1,7 @@
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { writeDemoModel } from "../../src/model/gguf-writer.ts";
-import { requireBinary } from "../helpers/rbee-binary.ts";
+import { binaryInTempDir } from "../helpers/rbee-binary.ts";
 import { collect, infer } from "../helpers/worker-harness.ts";
 
 /**
@@ -11,30 +9,22 @@ import { collect, infer } from "../helpers/worker-harness.ts";
  * the engine must come out of the binary itself.
  */
 describe("compiled rbee: worker serve with the embedded engine", () => {
+  let bin: ReturnType<typeof binaryInTempDir>;
   let dir: string;
-  let procs: ReturnType<typeof Bun.spawn>[] = [];
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "rbee-bin-"));
-    copyFileSync(requireBinary(), join(dir, "rbee"));
-    Bun.spawnSync(["chmod", "+x", join(dir, "rbee")]);
-    writeDemoModel(join(dir, "demo.gguf"));
+    bin = binaryInTempDir("rbee-bin-");
+    dir = bin.dir;
   });
-  afterEach(async () => {
-    for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
-    await Promise.all(procs.map((p) => p.exited));
-    procs = [];
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => bin.cleanup());
 
   async function serveOnce(): Promise<{ ready: any; stderr: string; code: number }> {
-    const proc = Bun.spawn([join(dir, "rbee"), "worker", "serve", "--model", "demo.gguf", "--port", "0", "--threads", "1"], {
+    const proc = bin.track(Bun.spawn([join(dir, "rbee"), "worker", "serve", "--model", "demo.gguf", "--port", "0", "--threads", "1"], {
       cwd: dir,
       env: { ...process.env, RBEE_HOME: join(dir, "home") },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
-    });
-    procs.push(proc);
+    }));
     const stderrText = new Response(proc.stderr).text();
     let out = "";
     for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll } from "vitest";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeDemoModel } from "../../src/model/gguf-writer.ts";
 
 /** The compiled binary under test (`bun run build` makes it; `bun run test` builds first). */
 export const RBEE_BIN = resolve(import.meta.dirname, "../../dist/rbee");
@@ -9,6 +10,31 @@ export const RBEE_BIN = resolve(import.meta.dirname, "../../dist/rbee");
 export function requireBinary(): string {
   if (!existsSync(RBEE_BIN)) throw new Error(`${RBEE_BIN} is missing: run \`bun run build\` first`);
   return RBEE_BIN;
+}
+
+/**
+ * The compiled binary alone, copied into a fresh folder with the demo model beside it (no
+ * node_modules anywhere near: the engine must come out of the binary). `track` a spawned
+ * process; `cleanup()` kills what still runs and removes the folder.
+ */
+export function binaryInTempDir(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  copyFileSync(requireBinary(), join(dir, "rbee"));
+  chmodSync(join(dir, "rbee"), 0o755);
+  writeDemoModel(join(dir, "demo.gguf"));
+  const procs: ReturnType<typeof Bun.spawn>[] = [];
+  return {
+    dir,
+    track<P extends ReturnType<typeof Bun.spawn>>(proc: P): P {
+      procs.push(proc);
+      return proc;
+    },
+    async cleanup(): Promise<void> {
+      for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+      await Promise.all(procs.map((p) => p.exited));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A fresh RBEE_HOME, removed by the returned cleanup. */
