@@ -93,8 +93,8 @@ export class WorkerPool {
       this.changed();
       throw err;
     } finally {
-      // The next standby starts once this worker is up, not while it loads.
-      if (this.standbyWanted) this.standby.fill();
+      // The next standby starts once this worker is up, not while it loads; its story is the daemon's, not this job's.
+      if (this.standbyWanted) outsideJobs(() => this.standby.fill());
     }
     // Unused, it still goes after its keep-alive; one started for a request not before that request had time to arrive.
     const keep = worker.spec.keepAliveMs ?? KEEP_FOREVER;
