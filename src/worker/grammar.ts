@@ -24,6 +24,25 @@ export async function grammarFor(llama: Llama, c: Constraints): Promise<LlamaGra
   return grammar;
 }
 
+/**
+ * `format: "json"` (Ollama's, OpenAI's json_object): any JSON object. Written here rather than
+ * taken from node-llama-cpp's grammar files: an engine built from source (the OpenMP CPU engine)
+ * looks for them in a llama.cpp checkout the packed engine does not carry. Whitespace and number
+ * lengths are bounded so that a model cannot wander in them forever.
+ */
+const ANY_JSON_OBJECT = String.raw`
+root   ::= object
+value  ::= object | array | string | number | ("true" | "false" | "null") space
+object ::= "{" space (member ("," space member)*)? "}" space
+member ::= string ":" space value
+array  ::= "[" space (value ("," space value)*)? "]" space
+string ::= "\"" (plain | "\\" (["\\/bfnrt] | "u" hex hex hex hex))* "\"" space
+plain  ::= [^"\\\x00-\x1F\x7F]
+hex    ::= [0-9a-fA-F]
+number ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,3})? space
+space  ::= ("\n" [ \t]{0,16} | " ")?
+`;
+
 async function build(llama: Llama, c: Constraints): Promise<LlamaGrammar> {
   if (c.grammar !== undefined) {
     try {
@@ -32,7 +51,7 @@ async function build(llama: Llama, c: Constraints): Promise<LlamaGrammar> {
       throw new RbeeError("INVALID_GRAMMAR", `grammar: llama.cpp cannot parse it: ${(err as Error).message}`, "Send GBNF text with a `root` rule.");
     }
   }
-  if (c.format === "json") return llama.getGrammarFor("json");
+  if (c.format === "json") return llama.createGrammar({ grammar: ANY_JSON_OBJECT });
   try {
     // node-llama-cpp reads the schema keywords it knows (type, properties, required, enum, const,
     // oneOf, items, $defs/$ref, min/maxLength …); "$schema" and the like are left aside.
