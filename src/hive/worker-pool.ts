@@ -3,26 +3,12 @@ import { narrate } from "../narration/narrate.ts";
 import { outsideJobs } from "../narration/context.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { formatKeepAlive, KEEP_FOREVER, parseKeepAlive } from "../config/timeouts.ts";
-import type { RestartMode, RestartPolicy } from "./restart-policy.ts";
-import { WorkerProcess, type WorkerInfo } from "./worker-process.ts";
+import type { RestartPolicy } from "./restart-policy.ts";
+import { WorkerProcess, type WorkerInfo, type WorkerSpec } from "./worker-process.ts";
 import { StandbyWorker } from "./standby-worker.ts";
 
-export interface SpawnRequest {
-  modelId: string;
-  modelPath: string;
-  device: string;
-  /** Layers to offload to a GPU device ("auto": what fits). */
-  gpuLayers?: "auto" | "max" | number;
-  slots: number;
-  restart?: RestartMode;
-  /** Context tokens per slot (default: the model's, at most 4096). */
-  contextSize?: number;
-  /** A chat wrapper by name (models.json `chat_template`); default: what the model implies. */
-  chatTemplate?: string;
-  keepAliveMs?: number;
-  onDemand?: boolean;
-  memoryBytes?: number;
-}
+/** What a spawn asks for: a worker's spec without the ids the pool gives it. */
+export type SpawnRequest = Omit<WorkerSpec, "workerId" | "hiveId">;
 
 export interface PoolOptions {
   /** Keep-alive of on-demand workers when neither the request nor the model config sets one (ms; -1 never). */

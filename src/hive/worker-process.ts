@@ -20,11 +20,14 @@ export interface WorkerSpec {
   modelId: string;
   modelPath: string;
   device: string;
+  /** Layers to offload to a GPU device ("auto": what fits). */
   gpuLayers?: "auto" | "max" | number;
   slots: number;
   /** Which exits bring it back; on-failure by default. */
   restart?: RestartMode;
+  /** Context tokens per slot (placement's choice; the worker's default when unset). */
   contextSize?: number;
+  /** A chat wrapper by name (models.json `chat_template`); default: what the model implies. */
   chatTemplate?: string;
   /** Idle time before it unloads, in ms; KEEP_FOREVER (or unset): it stays. */
   keepAliveMs?: number;
