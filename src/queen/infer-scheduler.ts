@@ -2,8 +2,7 @@ import { AsyncResource } from "node:async_hooks";
 import type { ExecutorContext } from "../jobs/job-runner.ts";
 import type { Job } from "../jobs/job.ts";
 import { narrate } from "../narration/narrate.ts";
-import { modelConfigFile, modelSettings } from "../config/model-config.ts";
-import { parseKeepAlive } from "../config/timeouts.ts";
+import { modelSettings } from "../config/model-config.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { DEFAULT_WORKER_SLOTS, isScheduled, type Operation, type OperationOf, type ScheduledOp } from "../protocol/operations.ts";
 import type { HiveDirectory } from "./hive-directory.ts";
@@ -124,8 +123,7 @@ export class InferScheduler {
     this.grantWatchers.set(job, fn);
   }
 
-  async infer(request: InferOp, ctx: ExecutorContext): Promise<unknown> {
-    const op = withModelKeepAlive(request);
+  async infer(op: InferOp, ctx: ExecutorContext): Promise<unknown> {
     if (op.hive_id) this.assertHive(op.hive_id);
     let need = contextNeed(op);
     for (let attempt = 1; ; attempt++) {
@@ -314,19 +312,6 @@ export class InferScheduler {
 
 /** Whether a worker's slots hold `need` tokens; a worker whose context is unknown is assumed to. */
 const fitsContext = (w: WorkerSlots, need: number) => w.context_size === undefined || w.context_size >= need;
-/** The request's keep_alive, else the model's from config/models.json (read as it is now), else none (the hive's). */
-function withModelKeepAlive(op: InferOp): InferOp {
-  if (op.keep_alive !== undefined) return op;
-  const configured = modelSettings(op.model).keep_alive;
-  if (configured === undefined) return op;
-  try {
-    parseKeepAlive(configured);
-  } catch (err) {
-    throw new RbeeError("MODEL_CONFIG_INVALID", `${modelConfigFile()}: models.${op.model}.keep_alive: ${(err as RbeeError).message}`, 'Write it like "5m", "30s", 0 or -1.', 500);
-  }
-  return { ...op, keep_alive: configured };
-}
-
 function isWorkerBusy(err: unknown): boolean {
   if (!(err instanceof RbeeError)) return false;
   return WORKER_BUSY.test(err.code) || (err.code === "HIVE_JOB_FAILED" && WORKER_BUSY.test(err.message));

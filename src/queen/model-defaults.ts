@@ -1,4 +1,5 @@
-import { modelSettings, readModelConfig, removeAlias, resolveModelName, setAlias, type ModelConfig } from "../config/model-config.ts";
+import { modelConfigFile, modelSettings, readModelConfig, removeAlias, resolveModelName, setAlias, type ModelConfig } from "../config/model-config.ts";
+import { parseKeepAlive } from "../config/timeouts.ts";
 import type { Handler } from "../jobs/dispatch.ts";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
@@ -11,7 +12,7 @@ const SAMPLING = ["temperature", "top_p", "top_k", "min_p", "repeat_penalty"] as
 
 /**
  * A request as the scheduler should run it: its model name resolved through the aliases, and
- * the model's sampling defaults (models.json) filled in where the request left them out. Every
+ * the model's keep-alive and sampling defaults (models.json) filled in where the request left them out. Every
  * API room's requests pass here (they all become these operations), so each API resolves alike.
  * The config is read per request: an edit takes effect with the next one.
  */
@@ -19,9 +20,13 @@ export function withModelConfig<T extends ModelOp>(op: T): T {
   const config = readModelConfig();
   const model = resolveModelName(op.model, config);
   if (model !== op.model) narrate("model_alias", `${op.model} is an alias of ${model}`, { alias: op.model, model });
-  const out = { ...op, model };
+  const settings = modelSettings(op.model, config);
+  // The request's keep_alive, else the model's (a bad one is the config's error, said as such), else the hive's.
+  const keepAlive = op.keep_alive ?? settings.keep_alive;
+  if (op.keep_alive === undefined && keepAlive !== undefined) checkKeepAlive(keepAlive, model);
+  const out = { ...op, model, ...(keepAlive !== undefined ? { keep_alive: keepAlive } : {}) };
   if (op.operation !== "infer") return out;
-  const sampling = modelSettings(op.model, config).sampling ?? {};
+  const sampling = settings.sampling ?? {};
   const filled: string[] = [];
   for (const key of SAMPLING) {
     if (sampling[key] === undefined || (op as Record<string, unknown>)[key] !== undefined) continue;
@@ -30,6 +35,14 @@ export function withModelConfig<T extends ModelOp>(op: T): T {
   }
   if (filled.length) narrate("model_defaults", `sampling defaults for ${model}: ${filled.join(", ")}`, { level: "debug" });
   return out;
+}
+
+function checkKeepAlive(value: string | number, model: string): void {
+  try {
+    parseKeepAlive(value);
+  } catch (err) {
+    throw new RbeeError("MODEL_CONFIG_INVALID", `${modelConfigFile()}: models.${model}.keep_alive: ${(err as RbeeError).message}`, 'Write it like "5m", "30s", 0 or -1.', 500);
+  }
 }
 
 /**
