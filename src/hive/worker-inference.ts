@@ -78,8 +78,7 @@ async function relay(url: string, token: string, body: InferenceBody, onToken: (
   }
   try {
     // Any byte (a token, a prefill ping) proves the worker alive.
-    const watched = res.body!.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform: (chunk, out) => (watchdog.alive(), out.enqueue(chunk)) }));
-    for await (const msg of readSse(watched)) {
+    for await (const msg of readSse(res.body!, watchdog.alive)) {
       if (msg.event === "token") {
         const data = JSON.parse(msg.data) as { text: string; logprobs?: TokenLogprob[] };
         onToken(data.text, data.logprobs);

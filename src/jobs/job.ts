@@ -13,6 +13,21 @@ export interface Frame {
   event?: JobEvent;
 }
 
+/**
+ * A frame whose bytes are encoded on first read: a token of an inference relayed inside the
+ * queen reaches only in-process subscribers, which read `event`, so most are never encoded.
+ */
+function eventFrame(id: number, event: JobEvent): Frame {
+  let bytes: Uint8Array | undefined;
+  return {
+    id,
+    event,
+    get bytes() {
+      return (bytes ??= encodeSse(id, JSON.stringify(event), event.kind));
+    },
+  };
+}
+
 type Listener = (frame: Frame, final: boolean) => void;
 
 /**
@@ -47,7 +62,7 @@ export class Job {
 
   push(event: JobEvent): void {
     if (this.terminal) return;
-    const frame = { id: this.nextId++, bytes: encodeSse(this.nextId - 1, JSON.stringify(event), event.kind), event };
+    const frame = eventFrame(this.nextId++, event);
     this.eventCount++;
     this.frames.push(frame);
     if (this.frames.length > this.maxEvents) this.frames.shift();
