@@ -10,8 +10,8 @@ const MAX_FAILURES = 3;
  * One CPU worker process kept ready with its engine started (`rbee worker standby`), so a
  * worker started on demand skips importing node-llama-cpp, unpacking the engine and its binary
  * self-test: about a second of every cold start, several on a busy machine. The next spawn on
- * the CPU takes it; a new one starts once that worker is up, so the two never compete for the
- * cores while a model loads. It costs an idle process (~100 MiB) and no CPU while it waits.
+ * the CPU takes it; a new one starts once the hive is idle (WorkerPool.refillStandby), so the
+ * two never compete for the cores while a model loads or a first token is computed. It costs an idle process (~100 MiB) and no CPU while it waits.
  */
 export class StandbyWorker {
   private child?: ResultPromise;
@@ -34,6 +34,7 @@ export class StandbyWorker {
     this.child = child;
     this.ready = false;
     const startedAt = Date.now();
+    narrate("standby_start", `starting a standby worker (pid ${child.pid}): its engine starts now, for the next spawn`, { pid: child.pid });
     child.stdout?.setEncoding("utf8");
     const onData = (chunk: string) => {
       if (!chunk.includes('"event":"standby"')) return;

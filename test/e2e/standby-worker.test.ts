@@ -43,8 +43,12 @@ describe("the standby worker: a CPU worker process with its engine already start
     expect(infer.code).toBe(0);
     expect(infer.stderr).toMatch(new RegExp(`took the standby worker wrk-\\w+ \\(pid ${first}\\)`));
     expect(infer.stderr).toMatch(/worker wrk-\w+ ready on port \d+/);
-    // And a new standby starts once that worker is up
+    // And a new standby starts once that request is over, not beside its load and first token
     await daemon.waitFor(/standby_ready[^\n]*[\s\S]*standby_ready/, 60_000);
+    const log = daemon.output();
+    const lastStart = log.lastIndexOf("standby_start");
+    expect(log.indexOf("infer_done")).toBeGreaterThan(0);
+    expect(lastStart).toBeGreaterThan(log.indexOf("infer_done"));
     const second = pidsOf(daemon.output(), /standby_ready: a standby worker \(pid (\d+)\)/g)[1]!;
     expect(second).not.toBe(first);
 
