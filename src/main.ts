@@ -1,7 +1,13 @@
 import { runCli } from "../commands/cli.ts";
 import { engineProbeScript } from "./worker/engine-probe.ts";
+import { UNPACK_ENV } from "./worker/engine-unpack.ts";
 
-// node-llama-cpp re-runs this executable to test its native addon (see engine-probe.ts).
+// node-llama-cpp re-runs this executable to test its native addon (see engine-probe.ts), and
+// rbee to unpack its embedded engine (see engine-unpack.ts).
 const probe = engineProbeScript();
+const unpackInto = process.env[UNPACK_ENV];
 if (probe) await import(probe);
-else process.exitCode = await runCli(process.argv.slice(2));
+else if (unpackInto) {
+  const [{ runUnpackChild }, { embeddedEngine }] = await Promise.all([import("./worker/engine-unpack.ts"), import("./worker/engine-embedded.ts")]);
+  process.exitCode = await runUnpackChild(embeddedEngine, unpackInto);
+} else process.exitCode = await runCli(process.argv.slice(2));

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { binaryInTempDir } from "../helpers/rbee-binary.ts";
@@ -56,5 +56,16 @@ describe("compiled rbee: worker serve with the embedded engine", () => {
     expect(second.ready).toMatchObject({ event: "ready" });
     expect(second.stderr).not.toContain("engine_unpack");
     expect(second.code).toBe(0);
+  });
+
+  it("a cache it cannot write to: the unpacking child's error comes back with its code and hint", async () => {
+    // given a cache path that is a file, so no folder can be made in it (even as root)
+    mkdirSync(join(dir, "home"));
+    writeFileSync(join(dir, "home", "cache"), "not a folder");
+    // when the worker runs for the first time
+    const { ready, stderr } = await serveOnce();
+    // then it fails the load with the unpack's own error, not an internal one
+    expect(ready).toMatchObject({ event: "failed", error: { code: "ENGINE_UNPACK_FAILED" } });
+    expect(stderr).toContain("cache folder is writable");
   });
 });
