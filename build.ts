@@ -39,6 +39,9 @@ async function build(t: BuildTarget, outfile: string): Promise<void> {
     compile: { outfile: tmp, target: t.bunTarget as Bun.Build.CompileTarget, autoloadPackageJson: true },
     format: "esm",
     bytecode: true,
+    // Lazily imported commands and rooms become chunks of their own: a process loads only the
+    // code it runs (rbee --version 60 → 55 MiB RSS, a worker −3 MiB).
+    splitting: true,
     minify: true,
     target: "bun",
     external: ["cpu-features", "node-llama-cpp"],

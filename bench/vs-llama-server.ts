@@ -114,8 +114,15 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
 }
 
 const rows: [string, string, string, string, string][] = [];
-const row = (what: string, ours: number, peer: number, unit: string, target: string) => {
-  const ratio = ours / peer;
+/**
+ * One figure per side, and their ratio. Interleaved runs give pairs (ours, peer) measured moments
+ * apart: the ratio is the median of the pairs' ratios, so a machine that slows down or speeds up
+ * during the run (a shared host does, by ±10 %) moves both sides of a pair alike.
+ */
+const row = (what: string, ours: number | number[], peer: number | number[], unit: string, target: string) => {
+  const ratio = Array.isArray(ours) && Array.isArray(peer) ? median(ours.map((x, i) => x / peer[i]!)) : Number(ours) / Number(peer);
+  ours = Array.isArray(ours) ? median(ours) : ours;
+  peer = Array.isArray(peer) ? median(peer) : peer;
   rows.push([what, `${ours.toFixed(1)} ${unit}`, `${peer.toFixed(1)} ${unit}`, `${ratio.toFixed(2)}×`, target]);
   console.error(`  ${what}: rbee ${ours.toFixed(1)} / llama-server ${peer.toFixed(1)} ${unit} = ${ratio.toFixed(2)}×`);
 };
@@ -143,7 +150,7 @@ try {
       const order = r % 2 ? [ours, peer] : [peer, ours];
       for (const side of order) (side === ours ? a : b).push((await complete(side.url, { ...(side === ours ? { model: ours.id } : {}), prompt: PROMPT, seed: r })).tokPerS);
     }
-    row(threads ? `1 stream, ${threads} thread(s), decode` : "1 stream, rbee's own thread choice vs llama-server -t 2", median(a), median(b), "tok/s", "≥ 0.95×");
+    row(threads ? `1 stream, ${threads} thread(s), decode` : "1 stream, rbee's own thread choice vs llama-server -t 2", a, b, "tok/s", "≥ 0.95×");
     if (threads === 1) {
       row("RSS of the worker vs llama-server, 1 slot", rssMiB(ours.workerPid()), rssMiB(peer.pid), "MiB", "≤ peer + 64 MiB");
       row("queen's own RSS (idle, with a worker)", rssMiB(ours.pid), 64, "MiB", "≤ 64 MiB");
@@ -163,7 +170,7 @@ try {
       const order = r % 2 ? ["ours", "peer"] : ["peer", "ours"];
       for (const side of order) (side === "ours" ? a : b).push(side === "ours" ? await aggregate(ours.url, n, r * 10, { model: ours.id }) : await aggregate(peer.url, n, r * 10));
     }
-    row(`${n} streams at once, aggregate`, median(a), median(b), "tok/s", "≥ 0.95×");
+    row(`${n} streams at once, aggregate`, a, b, "tok/s", "≥ 0.95×");
     await Promise.all([peer.stop(), ours.stop()]);
   }
 
@@ -182,7 +189,7 @@ try {
         (side === ours ? a : b).push((await complete(side.url, { ...extra, prompt: `${turn1} and then the bees said`, seed: r, max_tokens: 16 })).ttftMs);
       }
     }
-    row("second turn of a conversation, TTFT", median(a), median(b), "ms", "≤ 1.2×");
+    row("second turn of a conversation, TTFT", a, b, "ms", "≤ 1.2×");
     await Promise.all([peer.stop(), ours.stop()]);
   }
 
@@ -202,7 +209,7 @@ try {
       a.push(performance.now() - t1);
       await ours.stop();
     }
-    row("cold start → first token (rbee: on-demand worker; peer: process start + load)", median(a), median(b), "ms", "≤ 2×");
+    row("cold start → first token (rbee: on-demand worker; peer: process start + load)", a, b, "ms", "≤ 2×");
   }
 } finally {
   for (const p of procs) p.kill();
