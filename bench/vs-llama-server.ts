@@ -120,7 +120,8 @@ const rows: [string, string, string, string, string][] = [];
  * during the run (a shared host does, by ±10 %) moves both sides of a pair alike.
  */
 const row = (what: string, ours: number | number[], peer: number | number[], unit: string, target: string) => {
-  const ratio = Array.isArray(ours) && Array.isArray(peer) ? median(ours.map((x, i) => x / peer[i]!)) : Number(ours) / Number(peer);
+  const pairs = Array.isArray(ours) && Array.isArray(peer) ? ours.map((x, i) => x / (peer as number[])[i]!) : [Number(ours) / Number(peer)];
+  const ratio = median(pairs);
   ours = Array.isArray(ours) ? median(ours) : ours;
   peer = Array.isArray(peer) ? median(peer) : peer;
   rows.push([what, `${ours.toFixed(1)} ${unit}`, `${peer.toFixed(1)} ${unit}`, `${ratio.toFixed(2)}×`, target]);

@@ -1,10 +1,10 @@
-import { createReadStream } from "node:fs";
 import { mkdir, open, rename, stat, truncate, unlink } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { narrate } from "../narration/narrate.ts";
 import { RbeeError } from "../protocol/errors.ts";
 import { abortError, displayUrl, gaveUp, interruptedError, isRetryable, stalledError, statusError, unreachableError } from "./download-errors.ts";
 import { remoteUrlProblem } from "./model-source.ts";
+import { forEachChunk } from "./file-chunks.ts";
 import { stallWatchdog, type StallWatchdog } from "../narration/with-timeout.ts";
 import { ProgressNarrator } from "./progress.ts";
 
@@ -234,7 +234,7 @@ async function finish(
 async function hashFile(path: string, length: number): Promise<Bun.CryptoHasher> {
   const hasher = new Bun.CryptoHasher("sha256");
   if (length === 0) return hasher;
-  for await (const chunk of createReadStream(path, { start: 0, end: length - 1 })) hasher.update(chunk as Buffer);
+  await forEachChunk(path, (bytes) => void hasher.update(bytes), { length });
   return hasher;
 }
 

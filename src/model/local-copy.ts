@@ -1,9 +1,9 @@
-import { createReadStream } from "node:fs";
 import { chmod, open, rename, stat, unlink } from "node:fs/promises";
 import { basename } from "node:path";
 import { abortError } from "./download-errors.ts";
 import type { DownloadResult } from "./download.ts";
 import { formatBytes, ProgressNarrator } from "./progress.ts";
+import { forEachChunk } from "./file-chunks.ts";
 import { narrate } from "../narration/narrate.ts";
 
 /**
@@ -27,14 +27,13 @@ export async function copyIntoPlace(src: string, dest: string, opts: { signal?: 
   const out = await open(tmp, "w", 0o600);
   let position = 0;
   try {
-    for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20 })) {
+    await forEachChunk(src, async (bytes) => {
       if (opts.signal?.aborted) throw abortError(opts.signal);
-      const buf = chunk as Buffer;
-      await out.write(buf, 0, buf.length, position);
-      position += buf.length;
-      hasher.update(buf);
+      await out.write(bytes, 0, bytes.length, position);
+      position += bytes.length;
+      hasher.update(bytes);
       progress.tick(position);
-    }
+    });
     await out.sync();
     await out.close();
     await rename(tmp, dest);
@@ -50,12 +49,10 @@ export async function copyIntoPlace(src: string, dest: string, opts: { signal?: 
 /** Renames `src` to `dest` after hashing it; undefined when they are on different file systems. */
 async function moveIntoPlace(src: string, dest: string, signal?: AbortSignal): Promise<DownloadResult | undefined> {
   const hasher = new Bun.CryptoHasher("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(src, { highWaterMark: 1 << 20 })) {
+  const size = await forEachChunk(src, (bytes) => {
     if (signal?.aborted) throw abortError(signal);
-    hasher.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
+    hasher.update(bytes);
+  });
   try {
     await rename(src, dest);
     await chmod(dest, 0o600);

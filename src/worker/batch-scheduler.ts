@@ -32,6 +32,9 @@ export interface GenerationRequest {
   topLogprobs?: number;
 }
 
+type NextInfo = { confidence?: number; probabilities?: Map<Token, number> };
+type ControlledEvaluateOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
+
 export type FinishReason = "stop" | "length" | "cancelled";
 
 export interface GenerationResult {
@@ -57,6 +60,10 @@ interface Job {
   /** Log-probabilities of the tokens whose text has not gone out yet. */
   logprobs: TokenLogprob[];
   generated: number;
+  /** Its last token is known (max_tokens, or the context is full): it takes part in no further step. */
+  last?: boolean;
+  /** Its part of the step issued last; a job a stop string ends may still have it running. */
+  pending?: Promise<unknown>;
   startedAt: number;
   firstTokenAt?: number;
   resolve: (r: GenerationResult) => void;
@@ -81,6 +88,8 @@ export class BatchScheduler {
   /** The grammar state of the generation each sequence runs, read when it samples. */
   private readonly grammars = new Map<LlamaContextSequence, GrammarState>();
   private looping: Promise<void> | undefined;
+  /** A free slot's step still running for a request a stop string ended (see release). */
+  private readonly settling = new Map<LlamaContextSequence, Promise<void>>();
   /** Ticks run and tokens produced since start: the proof that streams shared steps. */
   steps = 0;
   tokensGenerated = 0;
@@ -152,6 +161,7 @@ export class BatchScheduler {
    * is sampled from its logits.
    */
   private async reuse(sequence: LlamaContextSequence, prompt: readonly Token[]): Promise<number> {
+    await this.settling.get(sequence);
     const keep = Math.min(sharedPrefix(sequence.contextTokens, prompt), prompt.length - 1);
     if (keep <= 0) await sequence.clearHistory();
     else if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
@@ -160,31 +170,58 @@ export class BatchScheduler {
 
   /** Resolves once no generation is running (after cancelling them, before disposing). */
   async idle(): Promise<void> {
-    while (this.looping || this.preparing.size) await Promise.all([this.looping, ...this.preparing]);
+    while (this.looping || this.preparing.size || this.settling.size) await Promise.all([this.looping, ...this.preparing, ...this.settling.values()]);
   }
 
   private loop(): Promise<void> {
     this.looping ??= this.run().finally(() => {
       this.looping = undefined;
+      // A request that joined after the last look at `active` still gets its steps.
+      if (this.active.size) void this.loop();
     });
     return this.looping;
   }
 
+  /**
+   * Each step's next step is issued as soon as its tokens are known, before their text work
+   * (detokenizing, stop strings, sending): that work then runs on this thread while llama.cpp
+   * decodes on its own, instead of between two decodes.
+   */
   private async run(): Promise<void> {
-    while (this.active.size) {
-      for (const job of this.active) if (job.req.signal.aborted) this.finish(job, "cancelled");
-      const running = [...this.active];
-      if (!running.length) break;
-      // Issued synchronously, one per sequence: node-llama-cpp batches them into one decode.
-      const outcomes = await Promise.allSettled(running.map((job) => job.sequence.controlledEvaluate(this.input(job))));
+    let running = this.issuable();
+    let step = this.issue(running);
+    while (step) {
+      const outcomes = await step;
       this.steps++;
+      const produced: [Job, Token, NextInfo | undefined][] = [];
       running.forEach((job, i) => {
+        // A job that ended on a stop string while this step ran: its result is not needed.
+        if (!this.active.has(job)) return;
+        job.pending = undefined;
         const outcome = outcomes[i]!;
         if (outcome.status === "rejected") return this.fail(job, outcome.reason);
         const next = outcome.value.at(-1)?.next;
-        this.accept(job, next?.token ?? null, next);
+        const token = next?.token ?? null;
+        if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
+        this.advance(job, token);
+        produced.push([job, token, next]);
       });
+      running = this.issuable();
+      step = this.issue(running);
+      for (const [job, token, next] of produced) this.accept(job, token, next);
     }
+  }
+
+  /** The jobs that take part in the next step: cancelled ones end here, finished ones are gone. */
+  private issuable(): Job[] {
+    for (const job of this.active) if (job.req.signal.aborted) this.finish(job, "cancelled");
+    return [...this.active].filter((job) => !job.last);
+  }
+
+  /** Issued synchronously, one per sequence: node-llama-cpp batches them into one decode. */
+  private issue(jobs: Job[]): Promise<PromiseSettledResult<ControlledEvaluateOutput>[]> | undefined {
+    if (!jobs.length) return undefined;
+    return Promise.allSettled(jobs.map((job) => (job.pending = job.sequence.controlledEvaluate(this.input(job)))));
   }
 
   private input(job: Job): ControlledEvaluateInputItem[] {
@@ -208,20 +245,28 @@ export class BatchScheduler {
     return { punishTokens: job.recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
   }
 
-  private accept(job: Job, token: Token | null, next?: { confidence?: number; probabilities?: Map<Token, number> }): void {
-    if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
-    if (job.req.topLogprobs !== undefined) job.logprobs.push(this.logprobOf(token, next, job.req.topLogprobs));
+  /** The token-level bookkeeping of a sampled token, all the next step's input needs. */
+  private advance(job: Job, token: Token): void {
     job.generated++;
     job.recent.push(token);
     if (job.recent.length > (job.req.sampling.lastN ?? DEFAULT_LAST_N)) job.recent.shift();
     this.tokensGenerated++;
     job.firstTokenAt ??= performance.now();
+    job.next = [token];
+    const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
+    job.last = job.generated >= job.req.maxTokens || full;
+  }
+
+  /**
+   * The text work of a token, while the next step runs. A stop string ends the job at once; its
+   * slot waits for that step to finish before another request may use it (see release).
+   */
+  private accept(job: Job, token: Token, next: NextInfo | undefined): void {
+    if (job.req.topLogprobs !== undefined) job.logprobs.push(this.logprobOf(token, next, job.req.topLogprobs));
     const { text, stopped } = job.stops.push(job.text.push(token));
     if (text) this.emit(job, text);
     if (stopped) return this.finish(job, "stop", false);
-    job.next = [token];
-    const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
-    if (job.generated >= job.req.maxTokens || full) this.finish(job, "length");
+    if (job.last) this.finish(job, "length");
   }
 
   /** Text goes out with the log-probabilities of the tokens it came from (held text holds them too). */
@@ -276,6 +321,22 @@ export class BatchScheduler {
   private release(job: Job): void {
     this.active.delete(job);
     this.grammars.delete(job.sequence);
+    // Ended by a stop string while its next step ran: the slot is free at once (a client told
+    // "done" may send its next request now), but its next request waits for that step to end.
+    // After a failed step the KV may not match what the slot believes it holds: it starts clean.
+    const running = job.pending;
+    job.pending = undefined;
+    if (running) {
+      const sequence = job.sequence;
+      const settled: Promise<void> = running.then(
+        () => {},
+        () => sequence.clearHistory().catch(() => {}),
+      );
+      this.settling.set(sequence, settled);
+      void settled.then(() => {
+        if (this.settling.get(sequence) === settled) this.settling.delete(sequence);
+      });
+    }
     // The slot keeps its KV: the next request that shares a prefix with it starts from there.
     this.free.push(job.sequence);
   }

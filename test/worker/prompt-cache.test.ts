@@ -41,6 +41,24 @@ describe("a slot keeps its KV for the next request that shares its prefix", () =
     expect(text(b)).toBe(text(a));
   });
 
+  it("a stop string ends the answer where it starts; the slot takes the next request at once, its cache intact", async () => {
+    worker = await readyWorker(model.modelPath, { slots: 1 });
+    const pieces = (s: Awaited<ReturnType<typeof collect>>) => s.filter((e) => e.event === "token").map((e) => (e.data as { text: string }).text);
+    const whole = pieces(await collect(await infer(worker.url, { prompt: HISTORY, max_tokens: 12, seed: 5 })));
+    // A stop string that first appears in the 7th piece: the answer must end just before it.
+    const full = whole.join("");
+    const stop = whole.slice(6).find((p) => p.trim() && !whole.slice(0, 6).join("").includes(p))!;
+    const cut = full.indexOf(stop);
+    const stopped = await collect(await infer(worker.url, { prompt: HISTORY, max_tokens: 12, seed: 5, stop: [stop] }));
+    expect(pieces(stopped).join("")).toBe(full.slice(0, cut));
+    expect(stopped.at(-1)).toMatchObject({ event: "done", data: { finish_reason: "stop" } });
+    // The one slot answers the next request at once (no 503), and still holds the history.
+    const next = await infer(worker.url, { prompt: `${HISTORY}; and then`, max_tokens: 2, seed: 1 });
+    expect(next.status).toBe(200);
+    const after = await done(next);
+    expect(after.cached_tokens).toBeGreaterThan(after.prompt_tokens / 2);
+  });
+
   it("with two slots, a conversation goes back to the slot that holds it", async () => {
     worker = await readyWorker(model.modelPath, { slots: 2 });
     const other = "zebras graze under a different sky, far from any hive at all";
