@@ -1,52 +1,10 @@
-import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
 import { allowGrammar, type GrammarState } from "./grammar.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
+import { DEFAULT_LAST_N, logprobOf, sharedPrefix, stepInput, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo } from "./generation.ts";
 
-export interface Sampling {
-  temperature: number;
-  topP?: number;
-  topK?: number;
-  minP?: number;
-  /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
-  seed: number;
-  /** llama.cpp's penalties over the last `lastN` tokens (prompt and output); 1 / 0 = off. */
-  repeatPenalty?: number;
-  presencePenalty?: number;
-  frequencyPenalty?: number;
-  lastN?: number;
-}
-
-const DEFAULT_LAST_N = 64;
-
-export interface GenerationRequest {
-  tokens: Token[];
-  maxTokens: number;
-  sampling: Sampling;
-  stop: readonly string[];
-  signal: AbortSignal;
-  onText: (text: string, logprobs?: TokenLogprob[]) => void;
-  /** The output must match this grammar (a fresh state per generation). */
-  grammar?: GrammarState;
-  /** Report log-probabilities: the chosen token's, and this many alternatives (0: none). */
-  topLogprobs?: number;
-}
-
-type NextInfo = { confidence?: number; probabilities?: Map<Token, number> };
 type ControlledEvaluateOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
-
-export type FinishReason = "stop" | "length" | "cancelled";
-
-export interface GenerationResult {
-  tokens: number;
-  promptTokens: number;
-  /** Prompt tokens whose KV the slot still held from its previous request (not evaluated again). */
-  cachedTokens: number;
-  ttftMs: number;
-  /** Decode speed after the first token (prefill excluded). */
-  tokensPerS: number;
-  finishReason: FinishReason;
-}
 
 interface Job {
   req: GenerationRequest;
@@ -221,28 +179,7 @@ export class BatchScheduler {
   /** Issued synchronously, one per sequence: node-llama-cpp batches them into one decode. */
   private issue(jobs: Job[]): Promise<PromiseSettledResult<ControlledEvaluateOutput>[]> | undefined {
     if (!jobs.length) return undefined;
-    return Promise.allSettled(jobs.map((job) => (job.pending = job.sequence.controlledEvaluate(this.input(job)))));
-  }
-
-  private input(job: Job): ControlledEvaluateInputItem[] {
-    const { temperature, topP, topK, minP, seed } = job.req.sampling;
-    // A fresh sampler is made per call: vary the seed per step or every step draws alike.
-    const stepSeed = (seed + Math.imul(job.generated + 1, 0x9e3779b1)) >>> 0;
-    const repeatPenalty = this.penalty(job);
-    const top = job.req.topLogprobs;
-    const report = top === undefined ? {} : { confidence: true, probabilities: top > 0 };
-    const last: ControlledEvaluateInputItem = [
-      job.next.at(-1)!,
-      { generateNext: { token: true, ...report, options: { temperature, topP, topK, minP, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
-    ];
-    return [...job.next.slice(0, -1), last];
-  }
-
-  /** node-llama-cpp's penalty options for this step, when the request asked for any. */
-  private penalty(job: Job) {
-    const { repeatPenalty, presencePenalty, frequencyPenalty, lastN = DEFAULT_LAST_N } = job.req.sampling;
-    if (lastN === 0 || (!presencePenalty && !frequencyPenalty && (repeatPenalty ?? 1) === 1)) return undefined;
-    return { punishTokens: job.recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
+    return Promise.allSettled(jobs.map((job) => (job.pending = job.sequence.controlledEvaluate(stepInput(job.req, job.next, job.generated, job.recent)))));
   }
 
   /** The token-level bookkeeping of a sampled token, all the next step's input needs. */
@@ -262,7 +199,7 @@ export class BatchScheduler {
    * slot waits for that step to finish before another request may use it (see release).
    */
   private accept(job: Job, token: Token, next: NextInfo | undefined): void {
-    if (job.req.topLogprobs !== undefined) job.logprobs.push(this.logprobOf(token, next, job.req.topLogprobs));
+    if (job.req.topLogprobs !== undefined) job.logprobs.push(logprobOf(this.model, token, next, job.req.topLogprobs));
     const { text, stopped } = job.stops.push(job.text.push(token));
     if (text) this.emit(job, text);
     if (stopped) return this.finish(job, "stop", false);
@@ -274,14 +211,6 @@ export class BatchScheduler {
     if (job.req.topLogprobs === undefined) return job.req.onText(text);
     job.req.onText(text, job.logprobs);
     job.logprobs = [];
-  }
-
-  private logprobOf(token: Token, next: { confidence?: number; probabilities?: Map<Token, number> } | undefined, top: number): TokenLogprob {
-    const piece = (t: Token) => this.model.detokenize([t], false);
-    const log = (p: number | undefined) => (p && p > 0 ? Math.log(p) : -9999);
-    const entry: TokenLogprob = { token: piece(token), logprob: log(next?.confidence) };
-    if (top > 0) entry.top = [...(next?.probabilities ?? new Map<Token, number>())].slice(0, top).map(([t, p]) => ({ token: piece(t), logprob: log(p) }));
-    return entry;
   }
 
   private finish(job: Job, finishReason: FinishReason, flush = true): void {
@@ -340,12 +269,4 @@ export class BatchScheduler {
     // The slot keeps its KV: the next request that shares a prefix with it starts from there.
     this.free.push(job.sequence);
   }
-}
-
-/** How many leading tokens two token lists share. */
-export function sharedPrefix(a: readonly Token[], b: readonly Token[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
 }
