@@ -18,6 +18,7 @@ import type { Subprocess } from "bun";
 import { readSse } from "../src/keeper/sse-reader.ts";
 import { writeDemoModel } from "../src/model/gguf-writer.ts";
 import { ensureLlamaServer, llamaServerEnv } from "./llama-server.ts";
+import { freePort } from "../test/helpers/free-port.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -76,10 +77,9 @@ async function waitHttp(url: string, ms = 120_000): Promise<void> {
 
 const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
-let nextPort = 38_000 + Math.floor(Math.random() * 2_000);
 
 async function llamaServer(bin: string, model: string, threads: number, parallel: number) {
-  const port = nextPort++;
+  const port = await freePort();
   const proc = Bun.spawn([bin, "-m", model, "-t", String(threads), "-tb", String(threads), "--parallel", String(parallel), "-c", String(CTX * parallel), "--port", String(port), "--host", "127.0.0.1", "--no-webui"], { env: { ...process.env, ...llamaServerEnv(bin) }, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
   const url = `http://127.0.0.1:${port}`;
@@ -90,7 +90,7 @@ async function llamaServer(bin: string, model: string, threads: number, parallel
 /** A queen (embedded hive) with one worker of `slots` slots for the model, at `threads` threads (unset: rbee's own choice). */
 async function rbeeQueen(model: string, threads: number | undefined, slots: number, spawn = true) {
   const home = mkdtempSync(join(tmpdir(), "rbee-vs-"));
-  const port = nextPort++;
+  const port = await freePort();
   const env = { ...process.env, RBEE_HOME: home, RBEE_API_TOKEN: "", ...(threads ? { RBEE_WORKER_THREADS: String(threads) } : {}) };
   const proc = Bun.spawn([BIN, "serve", "--port", String(port), "--worker-slots", String(slots)], { env, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
