@@ -1,6 +1,5 @@
 import { runCli } from "../commands/cli.ts";
-import { engineProbeScript } from "./worker/engine-probe.ts";
-import { UNPACK_ENV } from "./worker/engine-unpack.ts";
+import { engineProbeScript, UNPACK_ENV } from "./worker/engine-probe.ts";
 
 // node-llama-cpp re-runs this executable to test its native addon (see engine-probe.ts), and
 // rbee to unpack its embedded engine (see engine-unpack.ts).

@@ -11,7 +11,8 @@ const MAX_FAILURES = 3;
  * worker started on demand skips importing node-llama-cpp, unpacking the engine and its binary
  * self-test: about a second of every cold start, several on a busy machine. The next spawn on
  * the CPU takes it; a new one starts once the hive is idle (WorkerPool.refillStandby), so the
- * two never compete for the cores while a model loads or a first token is computed. It costs an idle process (~100 MiB) and no CPU while it waits.
+ * two never compete for the cores while a model loads or a first token is computed. It costs
+ * an idle process (~100 MiB) and no CPU while it waits.
  */
 export class StandbyWorker {
   private child?: ResultPromise;

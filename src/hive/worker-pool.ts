@@ -98,8 +98,7 @@ export class WorkerPool {
    */
   private refillStandby(): void {
     if (!this.standbyWanted) return;
-    const now = Date.now();
-    const idle = [...this.reserved.values()].every((until) => until <= now) && [...this.workers.values()].every((w) => w.busy === 0);
+    const idle = [...this.workers.values()].every((w) => w.busy === 0 && !this.isReserved(w));
     this.standbyDue = !idle;
     if (idle) outsideJobs(() => this.standby.fill());
   }

@@ -8,13 +8,12 @@ const CHUNK_BYTES = 1 << 20;
  * queen's heap 40 MB larger until a GC, and some of it never went back to the system. `each`
  * must be done with the bytes when it returns (hash them, write them), since they are overwritten.
  */
-export async function forEachChunk(path: string, each: (bytes: Uint8Array) => void | Promise<void>, opts: { length?: number; signal?: AbortSignal } = {}): Promise<number> {
+export async function forEachChunk(path: string, each: (bytes: Uint8Array) => void | Promise<void>, opts: { length?: number } = {}): Promise<number> {
   const file = await open(path, "r");
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let position = 0;
   try {
     for (;;) {
-      opts.signal?.throwIfAborted();
       const want = Math.min(CHUNK_BYTES, (opts.length ?? Infinity) - position);
       if (want <= 0) break;
       const { bytesRead } = await file.read(buffer, 0, want, position);

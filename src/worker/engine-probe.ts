@@ -1,6 +1,9 @@
 import { resolve, sep } from "node:path";
 import { rbeePaths } from "../config/paths.ts";
 
+/** Set in the environment of the rbee child that unpacks the embedded engine (see engine-unpack.ts). */
+export const UNPACK_ENV = "RBEE_ENGINE_UNPACK_INTO";
+
 /**
  * On Linux, node-llama-cpp checks its prebuilt addon in a child process before loading it:
  * it forks `process.execPath <…>/testBindingBinary.js` with TEST_BINDING_CP=true and an IPC

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { narrate } from "../narration/narrate.ts";
 import { ErrorBody, RbeeError } from "../protocol/errors.ts";
 import type { EmbeddedEngine } from "./engine-embedded.ts";
+import { UNPACK_ENV } from "./engine-probe.ts";
 
 const MARKER = ".rbee-engine.json";
 
@@ -28,9 +29,6 @@ async function untar(archive: Uint8Array, into: string): Promise<void> {
   if (code !== 0) throw new Error(`tar exited ${code}: ${stderr.trim()}`);
 }
 
-/** Set in the environment of the rbee child that unpacks the embedded engine (see main.ts). */
-export const UNPACK_ENV = "RBEE_ENGINE_UNPACK_INTO";
-
 /**
  * Make sure the embedded engine is unpacked under `cacheRoot` and return its folder.
  * First use unpacks into a temp folder beside it and renames it into place: readers never
@@ -51,16 +49,25 @@ export async function ensureEngineUnpacked(engine: EmbeddedEngine, cacheRoot: st
 }
 
 /** A file inside the compiled binary (Bun's embedded file system), not one on disk. */
-const isEmbedded = (path: string) => path.startsWith("/$bunfs/") || path.includes("~BUN");
+const isEmbedded = (path: string) => path.startsWith("/$bunfs/");
 
 /** Runs this executable as the unpacking child; its failure comes back as the RbeeError it threw. */
 async function unpackInChild(cacheRoot: string, dir: string, engine: EmbeddedEngine): Promise<void> {
   const child = Bun.spawn([process.execPath], { env: { ...process.env, [UNPACK_ENV]: cacheRoot }, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()]);
   if (code === 0 && isComplete(dir, engine)) return;
-  const parsed = ErrorBody.safeParse(JSON.parse(stderr.trim().split("\n").at(-1) || "{}"));
+  const parsed = ErrorBody.safeParse(parseJson(stderr.trim().split("\n").at(-1) ?? ""));
   if (parsed.success) throw new RbeeError(parsed.data.error.code, parsed.data.error.message, parsed.data.error.hint, 500);
   throw new RbeeError("ENGINE_UNPACK_FAILED", `Could not unpack the llama.cpp engine into ${dir}: the unpacking process exited ${code}: ${stderr.trim().slice(-300)}`, "Check free disk space and that the cache folder is writable (RBEE_HOME or XDG_CACHE_HOME).", 500);
+}
+
+/** A line as JSON, or undefined when it is not (a child that crashed says something else). */
+function parseJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The unpacking child's whole life: unpack, say what went wrong as an error body on stderr, exit. */
