@@ -8,6 +8,7 @@ import { loadApiToken } from "../../src/security/api-token.ts";
 import { RbeeCommand } from "../rbee-command.ts";
 import { parseGpuLayers } from "../gpu-layers-option.ts";
 import { CHAT_TEMPLATES, chatTemplateNamed } from "../../src/config/model-config.ts";
+import { allowPoolThreadHold } from "../../src/engine/one-openmp-team.ts";
 
 export class WorkerServeCommand extends RbeeCommand {
   static paths = [["worker", "serve"]];
@@ -58,6 +59,7 @@ export class WorkerServeCommand extends RbeeCommand {
     if (this.threads !== undefined && (!Number.isInteger(this.threads) || this.threads < 1)) throw new UsageError("--threads must be 1 or more");
     const chatTemplate = this.chatTemplate === undefined ? undefined : chatTemplateNamed(this.chatTemplate);
     setNarrationActor("worker");
+    allowPoolThreadHold();
     setLogWriter((line) => process.stderr.write(`${line}\n`));
     const { startWorkerServer } = await import("../../src/worker/server.ts");
     const server = await startWorkerServer({

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline";
 import { setLogWriter } from "../../src/narration/log-sink.ts";
 import { setNarrationActor } from "../../src/narration/narrate.ts";
 import { RbeeCommand } from "../rbee-command.ts";
+import { allowPoolThreadHold } from "../../src/engine/one-openmp-team.ts";
 
 /**
  * A worker waiting for its model (started by a hive, not by people, so not in --help): it
@@ -14,6 +15,7 @@ export class WorkerStandbyCommand extends RbeeCommand {
 
   async run(): Promise<number> {
     setNarrationActor("worker");
+    allowPoolThreadHold();
     setLogWriter((line) => process.stderr.write(`${line}\n`));
     const parent = process.ppid;
     // A hive that dies takes its standby with it, as it would a worker.

@@ -6,6 +6,7 @@ import { embeddedEngine } from "../worker/engine-embedded.ts";
 import { engineBindingDir, loadEngine } from "../worker/engine.ts";
 import { chooseCpuEngine, OPENMP_CMAKE_OPTIONS, setOpenmpActiveWait, type CpuBuild } from "./cpu-engine.ts";
 import { enginePackages, llamaGpuOption, packageDir, type Backend } from "./backends.ts";
+import { holdAllPoolThreadsButOne } from "./one-openmp-team.ts";
 
 /**
  * Starting llama.cpp on one backend, in the process that will use it (a worker, or the
@@ -16,7 +17,10 @@ export async function startLlama(backend: Backend, logger: (level: string, messa
   const { getLlama } = await loadEngine();
   const choice = backend === "cpu" ? chooseCpuEngine(await engineBindingDir()) : { openmp: false };
   if (choice.reason) logger("warn", `using the prebuilt CPU engine: ${choice.reason}`);
-  if (choice.openmp) await setOpenmpActiveWait();
+  if (choice.openmp) {
+    await setOpenmpActiveWait();
+    await holdAllPoolThreadsButOne();
+  }
   let llama: Llama;
   try {
     // With the OpenMP option getLlama loads that local build, and the prebuilt one when it is absent or fails to load.

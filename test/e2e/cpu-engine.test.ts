@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DIST, requireOrSkip } from "../helpers/platform-binaries.ts";
 import { binaryInTempDir } from "../helpers/rbee-binary.ts";
 import { collect, info, infer, until } from "../helpers/worker-harness.ts";
+import { workerEnv } from "../../src/hive/worker-env.ts";
 
 /** Whether dist/rbee was built after `bun run build:engine` (build.ts records it beside the archive). */
 function packedCpuBuild(): string | undefined {
@@ -18,6 +19,9 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** The names of a process's threads (a thread starts with its creator's name). */
+const threadNames = (pid: number) => readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim());
+
 /**
  * The compiled binary's CPU engine: the OpenMP build when rbee was built with it, the prebuilt
  * one when it is absent. Each worker runs in a copy of the binary with a fresh RBEE_HOME.
@@ -31,7 +35,8 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("compiled
   });
   afterEach(() => bin.cleanup());
 
-  const env = (extra: Record<string, string> = {}) => ({ ...process.env, RBEE_HOME: join(dir, "home"), RBEE_API_TOKEN: "", ...extra });
+  // The environment a hive starts its workers with.
+  const env = (extra: Record<string, string> = {}) => ({ ...workerEnv(""), RBEE_HOME: join(dir, "home"), ...extra });
 
   /** A worker on the demo model at 2 threads (OpenMP then runs a team of 2), ready. */
   async function serve(extra: Record<string, string> = {}) {
@@ -58,6 +63,11 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")("compiled
     // then it runs on the OpenMP build and generates
     expect((await info(worker.url)).cpu_engine).toBe("openmp");
     await generates(worker.url);
+    await generates(worker.url);
+    // and it computes with one OpenMP team of 2 threads, as llama-server does: its native calls
+    // all run on one of Bun's 2 pool threads, which started the team's other thread (named
+    // after it). Decodes on both pool threads would make two teams, 4 threads on 2 threads' work.
+    expect(threadNames(worker.proc.pid).filter((n) => n.startsWith("Bun Pool"))).toHaveLength(3);
     // and after the last request its OpenMP threads stop spinning (OMP_WAIT_POLICY=active
     // spins between tokens): the CPU ticks settle, then a 2 s window costs under 5 % of a core
     let last = cpuTicks(worker.proc.pid);
