@@ -85,10 +85,10 @@ export function chooseCpuEngine(bindingDir: string, env: NodeJS.ProcessEnv = pro
  * llama.cpp starts a parallel region per graph, so each token pays the wake-ups (measured on
  * the 206.6M bench model at 2 threads: 54 tok/s passive, 93–96 active). Active waiting spins
  * for GOMP_SPINCOUNT turns before sleeping: libgomp's default for it is ~5 minutes, cut to
- * 1000 turns once a process has more OpenMP threads than cores. Measured: even with
- * GOMP_SPINCOUNT=infinite an idle worker sat at 0 ticks, which that cut explains (the binding
- * decodes on several pool threads, each then master of a team of its own). The bound of 10^7
- * turns (~0.1 s) keeps an idle worker from burning a core when the cut does not apply.
+ * 1000 turns once a process has more OpenMP threads than cores, as it has when decodes run on
+ * several pool threads, each then master of a team of its own (a worker now keeps to one: see
+ * one-openmp-team.ts). The bound of 10^7 turns (~0.1 s) keeps an idle worker from burning a
+ * core once its last token is out.
  * libgomp reads both from the C environment when it loads, and Bun's process.env does not
  * write there, so they are set with setenv(3) before the engine loads. Values already set win.
  */
