@@ -75,11 +75,26 @@ async function waitHttp(url: string, ms = 120_000): Promise<void> {
   }
 }
 
+/**
+ * A free port this run has not used yet: fetch keeps connections to a stopped server in its
+ * pool, and a new server on the same port number would get requests on those dead sockets
+ * (ECONNRESET at the start of a section).
+ */
+const usedPorts = new Set<number>();
+async function newPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (usedPorts.has(port)) continue;
+    usedPorts.add(port);
+    return port;
+  }
+}
+
 const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
 
 
 async function llamaServer(bin: string, model: string, threads: number, parallel: number) {
-  const port = await freePort();
+  const port = await newPort();
   const proc = Bun.spawn([bin, "-m", model, "-t", String(threads), "-tb", String(threads), "--parallel", String(parallel), "-c", String(CTX * parallel), "--port", String(port), "--host", "127.0.0.1", "--no-webui"], { env: { ...process.env, ...llamaServerEnv(bin) }, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
   const url = `http://127.0.0.1:${port}`;
@@ -90,7 +105,7 @@ async function llamaServer(bin: string, model: string, threads: number, parallel
 /** A queen (embedded hive) with one worker of `slots` slots for the model, at `threads` threads (unset: rbee's own choice). */
 async function rbeeQueen(model: string, threads: number | undefined, slots: number, spawn = true) {
   const home = mkdtempSync(join(tmpdir(), "rbee-vs-"));
-  const port = await freePort();
+  const port = await newPort();
   const env = { ...process.env, RBEE_HOME: home, RBEE_API_TOKEN: "", ...(threads ? { RBEE_WORKER_THREADS: String(threads) } : {}) };
   const proc = Bun.spawn([BIN, "serve", "--port", String(port), "--worker-slots", String(slots)], { env, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
