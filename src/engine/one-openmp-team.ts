@@ -26,17 +26,15 @@ let mayHold = false;
 
 export const allowPoolThreadHold = (): void => void (mayHold = true);
 
-export async function holdAllPoolThreadsButOne(env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): Promise<boolean> {
-  if (heldBy !== undefined) return true;
-  if (!mayHold || process.platform !== "linux" || bunPoolThreads(env, cores) !== 2) return false;
+export async function holdAllPoolThreadsButOne(): Promise<void> {
+  if (heldBy !== undefined || !mayHold || process.platform !== "linux" || bunPoolThreads(process.env, availableParallelism()) !== 2) return;
   const { dlopen, FFIType, ptr } = await import("bun:ffi");
   const libc = dlopen("libc.so.6", { pipe: { args: [FFIType.ptr], returns: FFIType.i32 } });
   try {
     const fds = new Int32Array(2);
-    if (libc.symbols.pipe(ptr(fds)) !== 0) return false;
+    if (libc.symbols.pipe(ptr(fds)) !== 0) return;
     read(fds[0]!, Buffer.alloc(1), 0, 1, null, () => {});
     heldBy = fds[1]!;
-    return true;
   } finally {
     libc.close();
   }
