@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { RbeeError } from "../protocol/errors.ts";
+import { readGgufInfo, type GgufInfo } from "../model/gguf-read.ts";
 
 /** What a model needs in memory for a worker: weights, the KV cache of every slot, scratch. */
 export interface MemoryEstimate {
@@ -20,7 +21,7 @@ const OVERHEAD_SHARE = 0.05;
 /** The worker's default context per slot (model-loader.ts): the model's, at most 4096. */
 const DEFAULT_CONTEXT_CAP = 4096;
 
-const num = (v: unknown): number | undefined => (typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
 
 /**
  * Reads the GGUF header only (never the weights) and estimates what a worker with `slots`
@@ -30,15 +31,13 @@ const num = (v: unknown): number | undefined => (typeof v === "number" ? v : typ
  * starting an engine, so the hive can refuse before any process starts.
  */
 export async function estimateModelMemory(modelPath: string, opts: { slots: number; contextSize?: number }): Promise<MemoryEstimate> {
-  // Loaded on use (see gguf-header.ts): daemons need it only when placing a worker.
-  const { gguf } = await import("@huggingface/gguf");
-  let parsed: Awaited<ReturnType<typeof gguf>>;
+  let parsed: GgufInfo;
   try {
-    parsed = await gguf(modelPath, { allowLocalFile: true });
+    parsed = readGgufInfo(modelPath);
   } catch (err) {
     throw new RbeeError("NOT_GGUF", `cannot read the GGUF header of ${modelPath}: ${(err as Error).message}`, "Download the model again.", 422);
   }
-  const meta = parsed.metadata as Record<string, unknown>;
+  const meta = parsed.metadata;
   const arch = String(meta["general.architecture"] ?? "llama");
   const layers = num(meta[`${arch}.block_count`]) ?? 0;
   const embd = num(meta[`${arch}.embedding_length`]) ?? 0;

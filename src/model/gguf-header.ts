@@ -1,6 +1,8 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
+import { GGMLFileQuantizationType, parseGGUFQuantLabel } from "@huggingface/gguf";
 import { RbeeError } from "../protocol/errors.ts";
+import { readGgufInfo, type GgufInfo } from "./gguf-read.ts";
 
 /** What the catalog shows about a model, read from its GGUF header (not its weights). */
 export interface GgufHeader {
@@ -18,9 +20,8 @@ const NOT_GGUF_HINT = "rbee runs GGUF models: give a .gguf file (for example hf:
 
 /** The parameters one GGUF file (a shard too, which lacks the model's metadata) holds. */
 export async function parameterCount(path: string): Promise<number> {
-  const hf = await import("@huggingface/gguf");
   try {
-    return (await hf.gguf(path, { allowLocalFile: true, computeParametersCount: true })).parameterCount;
+    return readGgufInfo(path).parameterCount;
   } catch (err) {
     throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF file: ${err instanceof Error ? err.message : String(err)}`, NOT_GGUF_HINT, 422);
   }
@@ -36,18 +37,16 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     throw new RbeeError("MODEL_FILE_MISSING", `no model file at ${path}`, "download the model again", 404);
   }
 
-  // Loaded on first use: with its task tables it costs a daemon ~5 MiB it needs only when reading a header.
-  const hf = await import("@huggingface/gguf");
-  let parsed: { metadata: unknown; parameterCount: number };
+  let parsed: GgufInfo;
   try {
-    parsed = await hf.gguf(path, { allowLocalFile: true, computeParametersCount: true });
+    parsed = readGgufInfo(path);
   } catch (err) {
-    // The parser's own words say what is wrong (bad magic, truncated header, absurd sizes).
+    // The reader's own words say what is wrong (bad magic, truncated header, absurd sizes).
     const why = err instanceof Error ? err.message : String(err);
     throw new RbeeError("NOT_GGUF", `${basename(path)} is not a valid GGUF model: ${why}`, NOT_GGUF_HINT, 422);
   }
 
-  const meta = parsed.metadata as Record<string, unknown>;
+  const meta = parsed.metadata;
   const architecture = meta["general.architecture"];
   if (typeof architecture !== "string" || architecture === "") {
     throw new RbeeError("NOT_GGUF", `${basename(path)} is a GGUF file without general.architecture, so no runtime can load it`, NOT_GGUF_HINT, 422);
@@ -56,21 +55,18 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     architecture,
     parameters: parsed.parameterCount,
     context_length: toNumber(meta[`${architecture}.context_length`]),
-    quantization: quantName(hf, meta["general.file_type"], path),
+    quantization: quantName(meta["general.file_type"], path),
     size_bytes: size,
   };
 }
 
-// Header integers come back as number (32-bit types) or BigInt (64-bit types).
 function toNumber(value: unknown): number | null {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "bigint" && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  return null;
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
-function quantName(hf: typeof import("@huggingface/gguf"), fileType: unknown, path: string): string {
+function quantName(fileType: unknown, path: string): string {
   const n = toNumber(fileType);
-  const name = n === null ? undefined : (hf.GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[n];
+  const name = n === null ? undefined : (GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[n];
   // Older files lack general.file_type; their names usually carry the label (model.Q4_0.gguf).
-  return name ?? hf.parseGGUFQuantLabel(basename(path)) ?? "unknown";
+  return name ?? parseGGUFQuantLabel(basename(path)) ?? "unknown";
 }
