@@ -38,10 +38,30 @@ interface Sample { ttftMs: number; tokPerS: number; tokens: number; startMs: num
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const procs: Subprocess[] = [];
 
+/** The process behind each server URL: a connection error says whether it is still alive. */
+const serverProcs = new Map<string, Subprocess>();
+
+/**
+ * Sends a request; a connection reset before any answer is retried once on a new connection,
+ * and said, when the server's process is alive (the pooled connection died, not the server).
+ * Two runs met one at the start of a section, with no crash logged; which side reset is printed.
+ */
+async function post(url: string, path: string, body: unknown): Promise<Response> {
+  const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  try {
+    return await fetch(`${url}${path}`, init);
+  } catch (err) {
+    const proc = serverProcs.get(url);
+    if ((err as { code?: string }).code !== "ECONNRESET" || !proc || proc.exitCode !== null || proc.signalCode !== null) throw err;
+    console.error(`  (${url} reset the connection before answering; its process ${proc.pid} is alive: retried on a new connection)`);
+    return fetch(`${url}${path}`, { ...init, keepalive: false });
+  }
+}
+
 /** One streamed /v1/completions (both servers speak it): TTFT, decode tok/s after the first token. */
 async function complete(url: string, body: Record<string, unknown>): Promise<Sample> {
   const startMs = performance.now();
-  const res = await fetch(`${url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ max_tokens: TOKENS, temperature: 0.8, stream: true, ...body }) });
+  const res = await post(url, "/v1/completions", { max_tokens: TOKENS, temperature: 0.8, stream: true, ...body });
   if (!res.ok) throw new Error(`${url} answered ${res.status}: ${await res.text()}`);
   let first = 0;
   let tokens = 0;
@@ -98,6 +118,7 @@ async function llamaServer(bin: string, model: string, threads: number, parallel
   const proc = Bun.spawn([bin, "-m", model, "-t", String(threads), "-tb", String(threads), "--parallel", String(parallel), "-c", String(CTX * parallel), "--port", String(port), "--host", "127.0.0.1", "--no-webui"], { env: { ...process.env, ...llamaServerEnv(bin) }, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
   const url = `http://127.0.0.1:${port}`;
+  serverProcs.set(url, proc);
   await waitHttp(`${url}/health`);
   return { url, pid: proc.pid, stop: async () => { proc.kill(); await proc.exited; } };
 }
@@ -110,6 +131,7 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
   const proc = Bun.spawn([BIN, "serve", "--port", String(port), "--worker-slots", String(slots)], { env, stdout: "ignore", stderr: "ignore" });
   procs.push(proc);
   const url = `http://127.0.0.1:${port}`;
+  serverProcs.set(url, proc);
   await waitHttp(`${url}/health`);
   const run = (argv: string[]) => Bun.spawnSync([BIN, ...argv, "--queen-url", url], { env, stdout: "pipe", stderr: "pipe" });
   const dl = run(["model", "download", model]);
