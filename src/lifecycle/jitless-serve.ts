@@ -23,5 +23,9 @@ export function serveWithoutJit(argv: string[]): void {
   const { execve } = process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never };
   if (argv[0] !== "serve" || process.env.BUN_JSC_useJIT !== undefined || !execve) return;
   const [cmd, ...pre] = selfCommand();
-  execve.call(process, cmd!, [cmd!, ...pre, ...argv], { ...process.env, BUN_JSC_useJIT: "0", [MARK]: "1" });
+  try {
+    execve.call(process, cmd!, [cmd!, ...pre, ...argv], { ...process.env, BUN_JSC_useJIT: "0", [MARK]: "1" });
+  } catch {
+    // The executable went away (an upgrade replaced it) or cannot be run again: serve with the JIT.
+  }
 }
