@@ -1,14 +1,13 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
-import { allowGrammar, type GrammarState } from "./grammar.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
-import { DEFAULT_LAST_N, logprobOf, sharedPrefix, stepInput, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo } from "./generation.ts";
-
-type ControlledEvaluateOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
+import { DEFAULT_LAST_N, logprobOf, samplerOptions, sharedPrefix, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo } from "./generation.ts";
+import { assertStepInternals, SequenceSampler, type StepOutcome } from "./sequence-step.ts";
 
 interface Job {
   req: GenerationRequest;
   sequence: LlamaContextSequence;
+  sampler: SequenceSampler;
   cached: number;
   text: TokenText;
   stops: StopMatcher;
@@ -30,7 +29,7 @@ interface Job {
 
 /**
  * Runs every active generation of one context in lockstep: each tick, every active sequence
- * gets one `controlledEvaluate` call, all issued in the same turn of the event loop, so
+ * gets one step (sequence-step.ts), all issued in the same turn of the event loop, so
  * node-llama-cpp puts them in ONE llama.cpp batch (its own `evaluate` loops would take turns
  * instead). A request that arrives mid-way joins at the next tick, its prompt prefill
  * riding in the same batch as the others' next token.
@@ -43,8 +42,6 @@ export class BatchScheduler {
   private readonly free: LlamaContextSequence[];
   private readonly active = new Set<Job>();
   private readonly preparing = new Set<Promise<void>>();
-  /** The grammar state of the generation each sequence runs, read when it samples. */
-  private readonly grammars = new Map<LlamaContextSequence, GrammarState>();
   private looping: Promise<void> | undefined;
   /** A free slot's step still running for a request a stop string ended (see release). */
   private readonly settling = new Map<LlamaContextSequence, Promise<void>>();
@@ -56,7 +53,7 @@ export class BatchScheduler {
 
   constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
     this.free = Array.from({ length: slots }, () => context.getSequence());
-    for (const sequence of this.free) allowGrammar(sequence, () => this.grammars.get(sequence));
+    for (const sequence of this.free) assertStepInternals(sequence);
   }
 
   get busy(): number {
@@ -86,13 +83,13 @@ export class BatchScheduler {
   generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
     return new Promise((resolve, reject) => {
       const startedAt = performance.now();
-      if (req.grammar) this.grammars.set(sequence, req.grammar);
       const prepared = this.reuse(sequence, req.tokens).then(
         (cached) => {
           this.preparing.delete(prepared);
           this.promptTokensEvaluated += req.tokens.length - cached;
           this.active.add({
             req, sequence, resolve, reject, cached, startedAt,
+            sampler: new SequenceSampler(this.model, sequence),
             text: new TokenText(this.model),
             stops: new StopMatcher(req.stop),
             next: req.tokens.slice(cached),
@@ -104,7 +101,6 @@ export class BatchScheduler {
         },
         (err) => {
           this.preparing.delete(prepared);
-          this.grammars.delete(sequence);
           reject(err);
           this.free.push(sequence);
         },
@@ -158,11 +154,10 @@ export class BatchScheduler {
         job.pending = undefined;
         const outcome = outcomes[i]!;
         if (outcome.status === "rejected") return this.fail(job, outcome.reason);
-        const next = outcome.value.at(-1)?.next;
-        const token = next?.token ?? null;
+        const { token } = outcome.value;
         if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
         this.advance(job, token);
-        produced.push([job, token, next]);
+        produced.push([job, token, outcome.value]);
       });
       running = this.issuable();
       step = this.issue(running);
@@ -177,9 +172,9 @@ export class BatchScheduler {
   }
 
   /** Issued synchronously, one per sequence: node-llama-cpp batches them into one decode. */
-  private issue(jobs: Job[]): Promise<PromiseSettledResult<ControlledEvaluateOutput>[]> | undefined {
+  private issue(jobs: Job[]): Promise<PromiseSettledResult<StepOutcome>[]> | undefined {
     if (!jobs.length) return undefined;
-    return Promise.allSettled(jobs.map((job) => (job.pending = job.sequence.controlledEvaluate(stepInput(job.req, job.next, job.generated, job.recent)))));
+    return Promise.allSettled(jobs.map((job) => (job.pending = job.sampler.step(job.next, samplerOptions(job.req, job.recent), reportOf(job.req)))));
   }
 
   /** The token-level bookkeeping of a sampled token, all the next step's input needs. */
@@ -199,7 +194,7 @@ export class BatchScheduler {
    * slot waits for that step to finish before another request may use it (see release).
    */
   private accept(job: Job, token: Token, next: NextInfo | undefined): void {
-    if (job.req.topLogprobs !== undefined) job.logprobs.push(logprobOf(this.model, token, next, job.req.topLogprobs));
+    if (job.req.topLogprobs !== undefined) job.logprobs.push(logprobOf((t) => job.text.pieceOf(t), token, next, job.req.topLogprobs));
     const { text, stopped } = job.stops.push(job.text.push(token));
     if (text) this.emit(job, text);
     if (stopped) return this.finish(job, "stop", false);
@@ -235,7 +230,7 @@ export class BatchScheduler {
   private fail(job: Job, err: unknown): void {
     job.reject(err);
     this.active.delete(job);
-    this.grammars.delete(job.sequence);
+    job.sampler.dispose();
     // After a failed step the KV may not match what the slot believes it holds: start clean.
     const cleared: Promise<void> = job.sequence
       .clearHistory()
@@ -249,17 +244,20 @@ export class BatchScheduler {
 
   private release(job: Job): void {
     this.active.delete(job);
-    this.grammars.delete(job.sequence);
     // Ended by a stop string while its next step ran: the slot is free at once (a client told
     // "done" may send its next request now), but its next request waits for that step to end.
     // After a failed step the KV may not match what the slot believes it holds: it starts clean.
     const running = job.pending;
     job.pending = undefined;
-    if (running) {
+    if (!running) job.sampler.dispose();
+    else {
       const sequence = job.sequence;
       const settled: Promise<void> = running.then(
-        () => {},
-        () => sequence.clearHistory().catch(() => {}),
+        () => job.sampler.dispose(),
+        () => {
+          job.sampler.dispose();
+          return sequence.clearHistory().catch(() => {});
+        },
       );
       this.settling.set(sequence, settled);
       void settled.then(() => {
@@ -269,4 +267,9 @@ export class BatchScheduler {
     // The slot keeps its KV: the next request that shares a prefix with it starts from there.
     this.free.push(job.sequence);
   }
+}
+
+/** What a step reports beside its token: nothing, or the confidences log-probabilities need. */
+function reportOf(req: GenerationRequest): { probabilities: boolean } | undefined {
+  return req.topLogprobs === undefined ? undefined : { probabilities: req.topLogprobs > 0 };
 }

@@ -1,6 +1,7 @@
-import type { ControlledEvaluateInputItem, LlamaModel, Token } from "node-llama-cpp";
+import type { Token } from "node-llama-cpp";
 import type { GrammarState } from "./grammar.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
+import type { SamplerOptions } from "./sequence-step.ts";
 
 /**
  * One generation as the scheduler runs it, and what each of its steps asks of node-llama-cpp:
@@ -12,7 +13,7 @@ export interface Sampling {
   topP?: number;
   topK?: number;
   minP?: number;
-  /** Base seed; each step samples with a seed derived from it, so a seed repeats a run. */
+  /** Seeds the generation's sampler: a seed repeats a run. */
   seed: number;
   /** llama.cpp's penalties over the last `lastN` tokens (prompt and output); 1 / 0 = off. */
   repeatPenalty?: number;
@@ -51,19 +52,11 @@ export interface GenerationResult {
   finishReason: FinishReason;
 }
 
-/** The input of one step: the tokens still to evaluate, the last of them sampled after. */
-export function stepInput(req: GenerationRequest, next: Token[], generated: number, recent: Token[]): ControlledEvaluateInputItem[] {
+/** The sampling options of a step: the request's, the penalties over `recent`, its grammar state. */
+export function samplerOptions(req: GenerationRequest, recent: Token[]): SamplerOptions {
   const { temperature, topP, topK, minP, seed } = req.sampling;
-  // A fresh sampler is made per call: vary the seed per step or every step draws alike.
-  const stepSeed = (seed + Math.imul(generated + 1, 0x9e3779b1)) >>> 0;
   const repeatPenalty = penalty(req.sampling, recent);
-  const top = req.topLogprobs;
-  const report = top === undefined ? {} : { confidence: true, probabilities: top > 0 };
-  const last: ControlledEvaluateInputItem = [
-    next.at(-1)!,
-    { generateNext: { token: true, ...report, options: { temperature, topP, topK, minP, seed: stepSeed, ...(repeatPenalty ? { repeatPenalty } : {}) } } },
-  ];
-  return [...next.slice(0, -1), last];
+  return { temperature, topP, topK, minP, seed, ...(repeatPenalty ? { repeatPenalty } : {}), ...(req.grammar ? { grammarEvaluationState: req.grammar } : {}) };
 }
 
 /** node-llama-cpp's penalty options for this step, when the request asked for any. */
@@ -73,9 +66,12 @@ function penalty(sampling: Sampling, recent: Token[]) {
   return { punishTokens: recent, maxPunishTokens: lastN, penalty: repeatPenalty ?? 1, presencePenalty, frequencyPenalty };
 }
 
-/** The chosen token's log-probability, and the `top` most likely alternatives'. */
-export function logprobOf(model: LlamaModel, token: Token, next: NextInfo | undefined, top: number): TokenLogprob {
-  const piece = (t: Token) => model.detokenize([t], false);
+/**
+ * The chosen token's log-probability, and the `top` most likely alternatives'. `piece` gives a
+ * token's text where it stands (a word's first token carries its space), so the pieces spell
+ * the text.
+ */
+export function logprobOf(piece: (t: Token) => string, token: Token, next: NextInfo | undefined, top: number): TokenLogprob {
   const log = (p: number | undefined) => (p && p > 0 ? Math.log(p) : -9999);
   const entry: TokenLogprob = { token: piece(token), logprob: log(next?.confidence) };
   if (top > 0) entry.top = [...(next?.probabilities ?? new Map<Token, number>())].slice(0, top).map(([t, p]) => ({ token: piece(t), logprob: log(p) }));

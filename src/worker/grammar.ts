@@ -1,4 +1,4 @@
-import type { Llama, LlamaGrammar, LlamaModel, LlamaContextSequence } from "node-llama-cpp";
+import type { Llama, LlamaGrammar, LlamaModel } from "node-llama-cpp";
 import { RbeeError } from "../protocol/errors.ts";
 import type { Constraints } from "../protocol/constraints.ts";
 import { loadEngine } from "./engine.ts";
@@ -67,25 +67,6 @@ export type GrammarState = InstanceType<Awaited<ReturnType<typeof loadEngine>>["
 export async function grammarState(model: LlamaModel, grammar: LlamaGrammar): Promise<GrammarState> {
   const { LlamaGrammarEvaluationState } = await loadEngine();
   return new LlamaGrammarEvaluationState({ model, grammar });
-}
-
-type SamplerConfigResolver = (options: Record<string, unknown>) => unknown;
-
-/**
- * Lets a sequence sample under a grammar through `controlledEvaluate`. node-llama-cpp 3.22's
- * `controlledEvaluate` takes no grammar in its per-token options (its own `evaluate` does), but
- * both build their sampler through the sequence's `_resolveSamplerConfig`: wrapping that one
- * method adds the sequence's current grammar state, and llama.cpp then masks the tokens the
- * grammar forbids and advances the state with the token it picks.
- */
-export function allowGrammar(sequence: LlamaContextSequence, current: () => GrammarState | undefined): void {
-  const target = sequence as unknown as { _resolveSamplerConfig?: SamplerConfigResolver };
-  const resolve = target._resolveSamplerConfig;
-  if (typeof resolve !== "function") throw new Error("this node-llama-cpp has no sequence sampler resolver: grammars cannot apply");
-  target._resolveSamplerConfig = function (options) {
-    const state = current();
-    return resolve.call(this, state ? { ...options, grammarEvaluationState: state } : options);
-  };
 }
 
 /**

@@ -21,6 +21,11 @@ export class TokenText {
     return text;
   }
 
+  /** A token's text if it came next, after the tokens pushed so far. */
+  pieceOf(token: Token): string {
+    return this.model.detokenize([token], false, [...this.previous, ...this.pending]);
+  }
+
   flush(): string {
     if (!this.pending.length) return "";
     const text = this.model.detokenize(this.pending, false, this.previous);

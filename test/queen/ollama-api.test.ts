@@ -63,7 +63,7 @@ describe("the Ollama API on the queen's port, through the official ollama client
   it("tools (auto) come back as tool_calls with object arguments, or as words", async () => {
     const tools = [{ type: "function", function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string", maxLength: 12 } }, required: ["city"] } } }];
     const seen = new Set<string>();
-    for (const seed of [1, 2, 3, 4]) {
+    for (let seed = 1; seed <= 12 && seen.size < 2; seed++) {
       const done = await ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "Weather in Oslo?" }], tools, stream: false, options: { num_predict: 200, seed } });
       if (done.message.tool_calls?.length) {
         expect(done.message.tool_calls[0]!.function).toMatchObject({ name: "get_weather", arguments: { city: expect.any(String) } });

@@ -62,14 +62,15 @@ function argumentsSchema(tool: ToolSpec): Record<string, unknown> {
 
 /**
  * The model's answer under a plan: tool calls, or text. Output that does not parse (cut short
- * by max_tokens) is returned as text, never dropped.
+ * by max_tokens) is returned as text, never dropped: an answer in words cut short gives the
+ * words written so far.
  */
 export function readToolAnswer(text: string, plan: ToolPlan, idPrefix = "call_"): { content: string | null; calls: ToolCall[] } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { content: text, calls: [] };
+    return { content: typeof plan.choice === "object" ? text : (wordsCutShort(text) ?? text), calls: [] };
   }
   const id = `${idPrefix}${crypto.randomUUID().replace(/-/g, "").slice(0, 24)}`;
   if (typeof plan.choice === "object") return { content: null, calls: [{ id, name: plan.choice.name, arguments: JSON.stringify(value) }] };
@@ -77,6 +78,20 @@ export function readToolAnswer(text: string, plan: ToolPlan, idPrefix = "call_")
   if (o.tool_call && typeof o.tool_call.name === "string") return { content: null, calls: [{ id, name: o.tool_call.name, arguments: JSON.stringify(o.tool_call.arguments ?? {}) }] };
   if (typeof o.response === "string") return { content: o.response, calls: [] };
   return { content: text, calls: [] };
+}
+
+/** The words of a `{"response": "…` answer that max_tokens cut short, or undefined. */
+function wordsCutShort(text: string): string | undefined {
+  const start = /^\s*\{\s*"response"\s*:\s*"/.exec(text);
+  if (!start) return undefined;
+  const rest = text.slice(start[0].length);
+  // Cut inside an escape (at most `\uXXXX`) or after the closing quote: drop up to 6 characters.
+  for (let end = rest.length; end >= Math.max(0, rest.length - 6); end--) {
+    try {
+      return JSON.parse(`"${rest.slice(0, end)}"`) as string;
+    } catch {}
+  }
+  return undefined;
 }
 
 /** How an earlier call reads in the history the model sees: the same JSON it would write. */
