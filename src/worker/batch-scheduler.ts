@@ -1,16 +1,17 @@
-import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
 import { DEFAULT_LAST_N, logprobOf, samplerOptions, sharedPrefix, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo } from "./generation.ts";
-import { assertStepInternals, SequenceSampler, type StepOutcome } from "./sequence-step.ts";
+import { ContextBatch, type BatchEntry, type Sampler, type Slot, type StepOutcome } from "./context-batch.ts";
 
 interface Job {
   req: GenerationRequest;
-  sequence: LlamaContextSequence;
-  sampler: SequenceSampler;
+  slot: Slot;
+  sampler: Sampler;
   cached: number;
   text: TokenText;
   stops: StopMatcher;
+  /** Tokens still to evaluate: the prompt's uncached rest, then each sampled token. */
   next: Token[];
   /** The last tokens seen (prompt, then output), for the penalties. */
   recent: Token[];
@@ -19,41 +20,53 @@ interface Job {
   generated: number;
   /** Its last token is known (max_tokens, or the context is full): it takes part in no further step. */
   last?: boolean;
-  /** Its part of the step issued last; a job a stop string ends may still have it running. */
-  pending?: Promise<unknown>;
   startedAt: number;
   firstTokenAt?: number;
   resolve: (r: GenerationResult) => void;
   reject: (err: unknown) => void;
 }
 
+/** A request given a slot, waiting for the next step to take it in. */
+interface Joining {
+  slot: Slot;
+  req: GenerationRequest;
+  startedAt: number;
+  resolve: (r: GenerationResult) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
- * Runs every active generation of one context in lockstep: each tick, every active sequence
- * gets one step (sequence-step.ts), all issued in the same turn of the event loop, so
- * node-llama-cpp puts them in ONE llama.cpp batch (its own `evaluate` loops would take turns
- * instead). A request that arrives mid-way joins at the next tick, its prompt prefill
- * riding in the same batch as the others' next token.
+ * Runs every active generation of one context in lockstep: each step is ONE llama.cpp batch
+ * holding every active slot's next token (context-batch.ts). A request that arrives mid-way
+ * joins at the next step, its prompt prefill riding in the same batch as the others' next
+ * token (a prompt longer than a batch takes several steps, the others' tokens going first).
  *
  * A slot keeps its KV after a request (as llama-server's prompt cache does): the next request
  * takes the free slot that shares the longest prefix with its prompt and evaluates only the
- * rest, so the second turn of a conversation does not read the whole history again.
+ * rest, so the second turn of a conversation does not read the whole history again. A slot's
+ * cache changes only between steps, so a step still running for a request that a stop string
+ * ended finishes before the slot's next request cuts its cache.
  */
 export class BatchScheduler {
-  private readonly free: LlamaContextSequence[];
+  private readonly batch: ContextBatch;
+  private readonly free: Slot[];
+  private readonly joining: Joining[] = [];
   private readonly active = new Set<Job>();
-  private readonly preparing = new Set<Promise<void>>();
+  /** The jobs of the step in flight: a job that ends meanwhile keeps its sampler until it lands. */
+  private readonly inStep = new Set<Job>();
+  /** Work that must not overlap a step (another context of this model decoding), run between steps. */
+  private readonly held = new Set<Promise<unknown>>();
+  private stepInFlight: Promise<unknown> | undefined;
   private looping: Promise<void> | undefined;
-  /** A free slot's step still running for a request a stop string ended (see release). */
-  private readonly settling = new Map<LlamaContextSequence, Promise<void>>();
-  /** Ticks run and tokens produced since start: the proof that streams shared steps. */
+  /** Steps run and tokens produced since start: the proof that streams shared steps. */
   steps = 0;
   tokensGenerated = 0;
   /** Prompt tokens actually evaluated (the rest came from a slot's cache). */
   promptTokensEvaluated = 0;
 
   constructor(private readonly model: LlamaModel, private readonly context: LlamaContext, readonly slots: number) {
-    this.free = Array.from({ length: slots }, () => context.getSequence());
-    for (const sequence of this.free) assertStepInternals(sequence);
+    this.batch = new ContextBatch(model, context, slots);
+    this.free = [...this.batch.slots];
   }
 
   get busy(): number {
@@ -69,69 +82,46 @@ export class BatchScheduler {
    * Reserve a slot now (or null when all are busy), so a 503 can be answered at once: the free
    * one whose cached tokens share the longest prefix with `prompt`.
    */
-  acquire(prompt: readonly Token[] = []): LlamaContextSequence | null {
+  acquire(prompt: readonly Token[] = []): Slot | null {
     if (!this.free.length) return null;
     let best = this.free.length - 1;
     let bestShared = -1;
-    this.free.forEach((sequence, i) => {
-      const shared = sharedPrefix(sequence.contextTokens, prompt);
+    this.free.forEach((slot, i) => {
+      const shared = sharedPrefix(slot.tokens, prompt);
       if (shared > bestShared) [best, bestShared] = [i, shared];
     });
     return this.free.splice(best, 1)[0]!;
   }
 
-  generate(sequence: LlamaContextSequence, req: GenerationRequest): Promise<GenerationResult> {
+  generate(slot: Slot, req: GenerationRequest): Promise<GenerationResult> {
     return new Promise((resolve, reject) => {
-      const startedAt = performance.now();
-      const prepared = this.reuse(sequence, req.tokens).then(
-        (cached) => {
-          this.preparing.delete(prepared);
-          this.promptTokensEvaluated += req.tokens.length - cached;
-          this.active.add({
-            req, sequence, resolve, reject, cached, startedAt,
-            sampler: new SequenceSampler(this.model, sequence),
-            text: new TokenText(this.model),
-            stops: new StopMatcher(req.stop),
-            next: req.tokens.slice(cached),
-            recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
-            logprobs: [],
-            generated: 0,
-          });
-          void this.loop();
-        },
-        (err) => {
-          this.preparing.delete(prepared);
-          reject(err);
-          this.free.push(sequence);
-        },
-      );
-      this.preparing.add(prepared);
+      this.joining.push({ slot, req, resolve, reject, startedAt: performance.now() });
+      void this.loop();
     });
   }
 
   /**
-   * Keeps the part of the slot's KV that the prompt starts with and erases the rest; returns
-   * how many prompt tokens need no evaluation. One token is always evaluated: the next token
-   * is sampled from its logits.
+   * Runs `work` with no step in flight and holds the next step until it ends: for another
+   * context of this model (embeddings, ranking), since llama.cpp's Vulkan backend crashes
+   * when two contexts decode at once.
    */
-  private async reuse(sequence: LlamaContextSequence, prompt: readonly Token[]): Promise<number> {
-    await this.settling.get(sequence);
-    const keep = Math.min(sharedPrefix(sequence.contextTokens, prompt), prompt.length - 1);
-    if (keep <= 0) await sequence.clearHistory();
-    else if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
-    return Math.max(0, keep);
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = Promise.resolve(this.stepInFlight).catch(() => {}).then(work);
+    const done = run.catch(() => {}).finally(() => this.held.delete(done));
+    this.held.add(done);
+    return run;
   }
 
   /** Resolves once no generation is running (after cancelling them, before disposing). */
   async idle(): Promise<void> {
-    while (this.looping || this.preparing.size || this.settling.size) await Promise.all([this.looping, ...this.preparing, ...this.settling.values()]);
+    while (this.looping || this.held.size) await Promise.all([this.looping, ...this.held]);
   }
 
   private loop(): Promise<void> {
     this.looping ??= this.run().finally(() => {
       this.looping = undefined;
-      // A request that joined after the last look at `active` still gets its steps.
-      if (this.active.size) void this.loop();
+      // A request that joined after the last look still gets its steps.
+      if (this.joining.length || this.active.size) void this.loop();
     });
     return this.looping;
   }
@@ -142,39 +132,90 @@ export class BatchScheduler {
    * decodes on its own, instead of between two decodes.
    */
   private async run(): Promise<void> {
-    let running = this.issuable();
-    let step = this.issue(running);
+    let step = await this.next();
     while (step) {
-      const outcomes = await step;
+      const { entries, decoding } = step;
+      const outcomes = await decoding.catch((err: unknown) => ({ failed: err }));
+      this.stepInFlight = undefined;
       this.steps++;
-      const produced: [Job, Token, NextInfo | undefined][] = [];
-      running.forEach((job, i) => {
+      const produced: [Job, Token, NextInfo][] = [];
+      if (!Array.isArray(outcomes)) for (const [, entry] of entries) this.batch.truncate(entry.slot, 0);
+      entries.forEach(([job, entry], i) => {
+        this.inStep.delete(job);
         // A job that ended on a stop string while this step ran: its result is not needed.
-        if (!this.active.has(job)) return;
-        job.pending = undefined;
+        if (!this.active.has(job)) return job.sampler.dispose();
+        if (!Array.isArray(outcomes)) return this.fail(job, outcomes.failed);
         const outcome = outcomes[i]!;
         if (outcome.status === "rejected") return this.fail(job, outcome.reason);
+        job.next = job.next.slice(entry.tokens.length);
+        // Part of a long prompt: no token yet.
+        if (!outcome.value) return;
         const { token } = outcome.value;
         if (token == null || this.model.isEogToken(token)) return this.finish(job, "stop");
         this.advance(job, token);
         produced.push([job, token, outcome.value]);
       });
-      running = this.issuable();
-      step = this.issue(running);
+      const following = this.held.size ? undefined : this.issue();
       for (const [job, token, next] of produced) this.accept(job, token, next);
+      step = following ?? (await this.next());
     }
   }
 
-  /** The jobs that take part in the next step: cancelled ones end here, finished ones are gone. */
-  private issuable(): Job[] {
-    for (const job of this.active) if (job.req.signal.aborted) this.finish(job, "cancelled");
-    return [...this.active].filter((job) => !job.last);
+  /** The next step, once work that must run alone is done; undefined when no job needs one. */
+  private async next(): Promise<ReturnType<BatchScheduler["issue"]>> {
+    while (this.held.size) await Promise.all(this.held);
+    return this.issue();
   }
 
-  /** Issued synchronously, one per sequence: node-llama-cpp batches them into one decode. */
-  private issue(jobs: Job[]): Promise<PromiseSettledResult<StepOutcome>[]> | undefined {
-    if (!jobs.length) return undefined;
-    return Promise.allSettled(jobs.map((job) => (job.pending = job.sampler.step(job.next, samplerOptions(job.req, job.recent), reportOf(job.req)))));
+  /** Issues the next step now: requests that wait join, cancelled jobs end, the rest decode. */
+  private issue(): { entries: [Job, BatchEntry][]; decoding: Promise<PromiseSettledResult<StepOutcome | undefined>[]> } | undefined {
+    this.admit();
+    for (const job of this.active) if (job.req.signal.aborted) this.finish(job, "cancelled");
+    const entries = this.entries();
+    if (!entries.length) return undefined;
+    const decoding = this.batch.decode(entries.map(([, entry]) => entry));
+    this.stepInFlight = decoding;
+    return { entries, decoding };
+  }
+
+  /** Requests that wait for a step join now: their slot's cache is cut to what their prompt shares with it. */
+  private admit(): void {
+    for (const { slot, req, startedAt, resolve, reject } of this.joining.splice(0)) {
+      const keep = Math.min(sharedPrefix(slot.tokens, req.tokens), req.tokens.length - 1);
+      // One token is always evaluated: the first token is sampled from its logits.
+      const cached = this.batch.truncate(slot, Math.max(0, keep));
+      this.promptTokensEvaluated += req.tokens.length - cached;
+      this.active.add({
+        req, slot, resolve, reject, cached, startedAt,
+        sampler: this.batch.sampler(),
+        text: new TokenText(this.model),
+        stops: new StopMatcher(req.stop),
+        next: req.tokens.slice(cached),
+        recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
+        logprobs: [],
+        generated: 0,
+      });
+    }
+  }
+
+  /**
+   * The next step's entries, within one batch: every job's next token first, then prompt
+   * prefill in the room left. A job whose prompt does not fit whole evaluates a part, unsampled.
+   */
+  private entries(): [Job, BatchEntry][] {
+    let room = this.batch.batchSize;
+    const out: [Job, BatchEntry][] = [];
+    const ready = [...this.active].filter((job) => !job.last && !this.inStep.has(job));
+    for (const job of [...ready.filter((j) => j.next.length === 1), ...ready.filter((j) => j.next.length > 1)]) {
+      const n = Math.min(job.next.length, room);
+      if (n <= 0) break;
+      room -= n;
+      const whole = n === job.next.length;
+      const sample = whole ? { sampler: job.sampler, options: samplerOptions(job.req, job.recent), report: reportOf(job.req) } : undefined;
+      out.push([job, { slot: job.slot, tokens: job.next.slice(0, n), sample }]);
+      this.inStep.add(job);
+    }
+    return out;
   }
 
   /** The token-level bookkeeping of a sampled token, all the next step's input needs. */
@@ -185,15 +226,12 @@ export class BatchScheduler {
     this.tokensGenerated++;
     job.firstTokenAt ??= performance.now();
     job.next = [token];
-    const full = job.sequence.nextTokenIndex + 1 >= this.context.contextSize;
+    const full = job.slot.tokens.length + 1 >= this.context.contextSize;
     job.last = job.generated >= job.req.maxTokens || full;
   }
 
-  /**
-   * The text work of a token, while the next step runs. A stop string ends the job at once; its
-   * slot waits for that step to finish before another request may use it (see release).
-   */
-  private accept(job: Job, token: Token, next: NextInfo | undefined): void {
+  /** The text work of a token, while the next step runs. A stop string ends the job at once. */
+  private accept(job: Job, token: Token, next: NextInfo): void {
     if (job.req.topLogprobs !== undefined) job.logprobs.push(logprobOf((t) => job.text.pieceOf(t), token, next, job.req.topLogprobs));
     const { text, stopped } = job.stops.push(job.text.push(token));
     if (text) this.emit(job, text);
@@ -227,45 +265,22 @@ export class BatchScheduler {
     this.release(job);
   }
 
+  /** After a failed step the slot's cache may not hold what it believes: it starts clean. */
   private fail(job: Job, err: unknown): void {
     job.reject(err);
-    this.active.delete(job);
-    job.sampler.dispose();
-    // After a failed step the KV may not match what the slot believes it holds: start clean.
-    const cleared: Promise<void> = job.sequence
-      .clearHistory()
-      .catch(() => {})
-      .then(() => {
-        this.preparing.delete(cleared);
-        this.free.push(job.sequence);
-      });
-    this.preparing.add(cleared);
+    this.batch.truncate(job.slot, 0);
+    this.release(job);
   }
 
+  /**
+   * The slot is free at once (a client told "done" may send its next request now) and keeps
+   * its KV for the next request that shares a prefix with it. A job whose step is still in
+   * flight (ended by a stop string) gives back its sampler when that step lands.
+   */
   private release(job: Job): void {
     this.active.delete(job);
-    // Ended by a stop string while its next step ran: the slot is free at once (a client told
-    // "done" may send its next request now), but its next request waits for that step to end.
-    // After a failed step the KV may not match what the slot believes it holds: it starts clean.
-    const running = job.pending;
-    job.pending = undefined;
-    if (!running) job.sampler.dispose();
-    else {
-      const sequence = job.sequence;
-      const settled: Promise<void> = running.then(
-        () => job.sampler.dispose(),
-        () => {
-          job.sampler.dispose();
-          return sequence.clearHistory().catch(() => {});
-        },
-      );
-      this.settling.set(sequence, settled);
-      void settled.then(() => {
-        if (this.settling.get(sequence) === settled) this.settling.delete(sequence);
-      });
-    }
-    // The slot keeps its KV: the next request that shares a prefix with it starts from there.
-    this.free.push(job.sequence);
+    if (!this.inStep.has(job)) job.sampler.dispose();
+    this.free.push(job.slot);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Token } from "node-llama-cpp";
 import type { GrammarState } from "./grammar.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
-import type { SamplerOptions } from "./sequence-step.ts";
+import type { SamplerOptions } from "./context-batch.ts";
 
 /**
  * One generation as the scheduler runs it, and what each of its steps asks of node-llama-cpp:

@@ -94,8 +94,10 @@ export async function startWorkerServer(opts: WorkerServerOptions): Promise<Work
             throw new RbeeError("WORKER_LOADING", "The model is still loading.", "Retry in a moment.", 503);
           }
           if (state.status === "failed") throw state.error;
-          if (pathname === "/v1/embeddings") return await state.embedder.handle(req);
-          if (pathname === "/v1/rank") return await state.ranker.handle(req);
+          // Their own contexts decode between the generation's steps, never beside one.
+          const { scheduler, embedder, ranker } = state;
+          if (pathname === "/v1/embeddings") return await scheduler.exclusive(() => embedder.handle(req));
+          if (pathname === "/v1/rank") return await scheduler.exclusive(() => ranker.handle(req));
           return await handleInference(req, state.loaded, state.scheduler, opts.modelId, stopping.signal);
         }
         throw new RbeeError("NOT_FOUND", `No route ${req.method} ${pathname}.`, "Routes: GET /health, GET /v1/info, POST /v1/inference, POST /v1/embeddings, POST /v1/rank.", 404);

@@ -33,6 +33,28 @@ describe("worker batching and slots", () => {
     expect(after.decode_steps - before.decode_steps).toBeLessThan(200);
   });
 
+  it("a prompt longer than one batch is read in parts while another stream keeps its tokens coming", async () => {
+    // given a 2-slot worker streaming a long answer
+    worker = await readyWorker(model.modelPath, { slots: 2, contextSize: 4096 });
+    const running = collect(await infer(worker.url, { prompt: "the hive", max_tokens: 1500 }));
+    await until(async () => (await info(worker!.url)).tokens_generated > 0);
+    const before = await info(worker.url);
+    // when a prompt of over two batches (512 tokens each) arrives
+    const prompt = Array.from({ length: 700 }, (_, i) => `bee${i % 7}`).join(" ");
+    const long = await collect(await infer(worker.url, { prompt, max_tokens: 8 }));
+    // then it is answered, all of it read
+    const promptTokens = (long.find((e) => e.event === "started")!.data as { prompt_tokens: number }).prompt_tokens;
+    expect(promptTokens).toBeGreaterThan(1024);
+    expect(long.at(-1)!.data).toMatchObject({ tokens: 8, prompt_tokens: promptTokens });
+    expect((await info(worker.url)).prompt_tokens_evaluated - before.prompt_tokens_evaluated).toBe(promptTokens);
+    // and the other stream got tokens while it was read: its next token went first in each batch
+    const a = await running;
+    const startedAt = long.find((e) => e.event === "started")!.at;
+    const firstTokenAt = long.find((e) => e.event === "token")!.at;
+    expect(a.filter((e) => e.event === "token" && e.at > startedAt && e.at < firstTokenAt).length).toBeGreaterThanOrEqual(2);
+    expect(a.at(-1)!.data).toMatchObject({ tokens: 1500 });
+  });
+
   it("a client that disconnects stops its generation and frees its slot", async () => {
     // given a 1-slot worker streaming a long answer to a client
     worker = await readyWorker(model.modelPath, { slots: 1, contextSize: 2048 });
