@@ -34,6 +34,7 @@ interface AddonContext {
   decodeBatch(): Promise<void>;
   sampleToken(batchLogitIndex: number, sampler: Sampler, probabilities?: boolean, confidence?: boolean): Promise<SampleResult>;
   removeTokenCellsFromSequence(sequenceId: number, start: number, end: number): boolean;
+  getSequenceKvCacheMinPosition(sequenceId: number): number;
 }
 
 interface Internals {
@@ -59,6 +60,8 @@ export class ContextBatch {
   private readonly ctx: AddonContext;
   private readonly newSampler: () => Sampler;
   private readonly resolveConfig: (options: SamplerOptions) => object;
+  /** The attention window of a sliding-window model (0: none): its cache drops what lies behind. */
+  private readonly window: number;
 
   constructor(model: LlamaModel, context: LlamaContext, slots: number) {
     const i = { context, model } as unknown as Internals;
@@ -66,7 +69,7 @@ export class ContextBatch {
     const AddonSampler = i.model._llama?._bindings?.AddonSampler;
     const ctx = i.context._ctx;
     const resolve = sequence._resolveSamplerConfig;
-    if (!ctx || typeof ctx.decodeBatch !== "function" || typeof ctx.removeTokenCellsFromSequence !== "function" || !AddonSampler || typeof resolve !== "function") {
+    if (!ctx || typeof ctx.decodeBatch !== "function" || typeof ctx.getSequenceKvCacheMinPosition !== "function" || !AddonSampler || typeof resolve !== "function") {
       throw new Error("this node-llama-cpp lacks the binding calls rbee decodes with: rbee needs the version in its lockfile");
     }
     this.ctx = ctx;
@@ -76,6 +79,7 @@ export class ContextBatch {
     // The sequence taken above was the first id; the context has ids 0 … slots-1.
     this.slots = Array.from({ length: slots }, (_, id) => new Slot(id));
     this.batchSize = context.batchSize;
+    this.window = model.fileInsights.swaSize ?? 0;
   }
 
   sampler(): Sampler {
@@ -96,12 +100,15 @@ export class ContextBatch {
 
   /**
    * Keeps the first `keep` tokens of a slot's cache and erases the rest; returns how many it
-   * kept. A model whose cache cannot be cut there (recurrent layers) starts over from none.
+   * kept. It starts over from none where the cache cannot go on from there: recurrent layers
+   * cannot be cut mid-way, and a sliding-window model must still hold the window behind `keep`
+   * (llama-server's rule).
    */
   truncate(slot: Slot, keep: number): number {
     // Erased to the end even when nothing is to go: a failed decode may have left cells there.
     keep = Math.min(keep, slot.tokens.length);
-    if (keep > 0 && this.ctx.removeTokenCellsFromSequence(slot.id, keep, -1)) {
+    const held = this.ctx.getSequenceKvCacheMinPosition(slot.id) <= Math.max(0, keep - this.window);
+    if (keep > 0 && held && this.ctx.removeTokenCellsFromSequence(slot.id, keep, -1)) {
       slot.tokens.length = keep;
       return keep;
     }
