@@ -55,6 +55,16 @@ describe("worker batching and slots", () => {
     expect(a.at(-1)!.data).toMatchObject({ tokens: 1500 });
   });
 
+  it("an embedding asked for during a generation is answered, and the generation goes on to its end", async () => {
+    worker = await readyWorker(model.modelPath, { slots: 1, contextSize: 2048 });
+    const running = collect(await infer(worker.url, { prompt: "the hive", max_tokens: 400 }));
+    await until(async () => (await info(worker!.url)).tokens_generated > 0);
+    const res = await fetch(`${worker.url}/v1/embeddings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ input: ["honey", "wax"] }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { embeddings: number[][] }).embeddings).toHaveLength(2);
+    expect((await running).at(-1)!.data).toMatchObject({ tokens: 400, finish_reason: "length" });
+  });
+
   it("a client that disconnects stops its generation and frees its slot", async () => {
     // given a 1-slot worker streaming a long answer to a client
     worker = await readyWorker(model.modelPath, { slots: 1, contextSize: 2048 });
