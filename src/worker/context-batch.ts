@@ -76,7 +76,8 @@ export class ContextBatch {
     this.newSampler = () => new AddonSampler(i.model._model);
     // node-llama-cpp's own translation of sampling options (defaults, penalties, grammar state).
     this.resolveConfig = (options) => resolve.call(sequence, options);
-    // The sequence taken above was the first id; the context has ids 0 … slots-1.
+    // That sequence only lends its option resolver: the slots are the context's sequence ids
+    // 0 … slots-1, which no node-llama-cpp sequence decodes on.
     this.slots = Array.from({ length: slots }, (_, id) => new Slot(id));
     this.batchSize = context.batchSize;
     this.window = model.fileInsights.swaSize ?? 0;
