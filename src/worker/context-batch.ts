@@ -1,11 +1,8 @@
 import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
-import type { NextInfo } from "./generation.ts";
+import type { NextInfo, SamplerOptions } from "./generation.ts";
 
 /** What a sample gives: the token (null: none), with what the request asked of it. */
 export type StepOutcome = NextInfo & { token: Token | null };
-
-/** Options of a sampler, as node-llama-cpp's sequences take them (see samplerOptions). */
-export type SamplerOptions = Record<string, unknown>;
 
 /** One slot of a context: a llama.cpp sequence, and the tokens its KV cache holds. */
 export class Slot {

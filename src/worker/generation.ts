@@ -1,7 +1,6 @@
 import type { Token } from "node-llama-cpp";
 import type { GrammarState } from "./grammar.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
-import type { SamplerOptions } from "./context-batch.ts";
 
 /**
  * One generation as the scheduler runs it, and what each of its steps asks of node-llama-cpp:
@@ -51,6 +50,9 @@ export interface GenerationResult {
   tokensPerS: number;
   finishReason: FinishReason;
 }
+
+/** Options of a sampler, as node-llama-cpp's sequences take them. */
+export type SamplerOptions = Record<string, unknown>;
 
 /** The sampling options of a step: the request's, the penalties over `recent`, its grammar state. */
 export function samplerOptions(req: GenerationRequest, recent: Token[]): SamplerOptions {
