@@ -1,6 +1,5 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { GGMLFileQuantizationType, parseGGUFQuantLabel } from "@huggingface/gguf";
 import { RbeeError } from "../protocol/errors.ts";
 import { readGgufInfo, type GgufInfo } from "./gguf-read.ts";
 
@@ -55,7 +54,7 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
     architecture,
     parameters: parsed.parameterCount,
     context_length: toNumber(meta[`${architecture}.context_length`]),
-    quantization: quantName(meta["general.file_type"], path),
+    quantization: await quantName(meta["general.file_type"], path),
     size_bytes: size,
   };
 }
@@ -64,7 +63,9 @@ function toNumber(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
-function quantName(fileType: unknown, path: string): string {
+async function quantName(fileType: unknown, path: string): Promise<string> {
+  // Loaded on first use: with its task tables it costs a daemon ~5 MiB it needs only here.
+  const { GGMLFileQuantizationType, parseGGUFQuantLabel } = await import("@huggingface/gguf");
   const n = toNumber(fileType);
   const name = n === null ? undefined : (GGMLFileQuantizationType as unknown as Record<number, string | undefined>)[n];
   // Older files lack general.file_type; their names usually carry the label (model.Q4_0.gguf).

@@ -27,13 +27,7 @@ interface Job {
 }
 
 /** A request given a slot, waiting for the next step to take it in. */
-interface Joining {
-  slot: Slot;
-  req: GenerationRequest;
-  startedAt: number;
-  resolve: (r: GenerationResult) => void;
-  reject: (err: unknown) => void;
-}
+type Joining = Pick<Job, "slot" | "req" | "startedAt" | "resolve" | "reject">;
 
 /**
  * Runs every active generation of one context in lockstep: each step is ONE llama.cpp batch
@@ -205,7 +199,7 @@ export class BatchScheduler {
   private entries(): [Job, BatchEntry][] {
     let room = this.batch.batchSize;
     const out: [Job, BatchEntry][] = [];
-    const ready = [...this.active].filter((job) => !job.last && !this.inStep.has(job));
+    const ready = [...this.active].filter((job) => !job.last);
     for (const job of [...ready.filter((j) => j.next.length === 1), ...ready.filter((j) => j.next.length > 1)]) {
       const n = Math.min(job.next.length, room);
       if (n <= 0) break;

@@ -54,8 +54,9 @@ export class ContextBatch {
   readonly slots: Slot[];
   /** The most tokens one batch may carry. */
   readonly batchSize: number;
+  /** A new sampler, for one generation. */
+  readonly sampler: () => Sampler;
   private readonly ctx: AddonContext;
-  private readonly newSampler: () => Sampler;
   private readonly resolveConfig: (options: SamplerOptions) => object;
   /** The attention window of a sliding-window model (0: none): its cache drops what lies behind. */
   private readonly window: number;
@@ -70,7 +71,7 @@ export class ContextBatch {
       throw new Error("this node-llama-cpp lacks the binding calls rbee decodes with: rbee needs the version in its lockfile");
     }
     this.ctx = ctx;
-    this.newSampler = () => new AddonSampler(i.model._model);
+    this.sampler = () => new AddonSampler(i.model._model);
     // node-llama-cpp's own translation of sampling options (defaults, penalties, grammar state).
     this.resolveConfig = (options) => resolve.call(sequence, options);
     // That sequence only lends its option resolver: the slots are the context's sequence ids
@@ -78,10 +79,6 @@ export class ContextBatch {
     this.slots = Array.from({ length: slots }, (_, id) => new Slot(id));
     this.batchSize = context.batchSize;
     this.window = model.fileInsights.swaSize ?? 0;
-  }
-
-  sampler(): Sampler {
-    return this.newSampler();
   }
 
   /**
