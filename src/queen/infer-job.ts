@@ -28,14 +28,15 @@ export interface InferJob {
 const tokenOf = (frame: Frame) => (frame.event?.kind === "token" ? frame.event : undefined);
 
 /**
- * Runs one inference as a real queen job (listed by `rbee jobs`, narrated on its stream, run
- * by the queen's executor like any other), reading its tokens from the job's own event log.
+ * Runs one inference (or another operation a foreign-API room needs: a pull, a worker stop) as
+ * a real queen job (listed by `rbee jobs`, narrated on its stream, run by the queen's executor
+ * like any other), reading its tokens from the job's own event log.
  * `onToken` is called in the same turn the token reaches the job.
  */
 export function startInferJob(
   registry: JobRegistry,
   executor: Executor,
-  op: ScheduledOp | OperationOf<"model_download">,
+  op: ScheduledOp | OperationOf<"model_download" | "worker_stop">,
   onToken: (text: string, logprobs?: TokenLogprob[]) => void,
   opts: { correlationId?: string; deadline?: number; beforeRun?: (job: Job) => void; onNarration?: (event: NarrationEvent) => void } = {},
 ): InferJob {

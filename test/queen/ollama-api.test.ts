@@ -78,6 +78,17 @@ describe("the Ollama API on the queen's port, through the official ollama client
     expect([...seen].sort()).toEqual(["call", "words"]);
   });
 
+  it("an empty request loads the model; keep_alive 0 unloads it (ollama stop), and ps lists it no more", async () => {
+    await ollama.generate({ model: "demo-tiny", prompt: "Hi", stream: false, options: { num_predict: 2 } });
+    expect((await ollama.ps()).models.map((m) => m.name)).toEqual(["demo-tiny"]);
+    const loaded = await ollama.chat({ model: "demo-tiny", messages: [], stream: false });
+    expect(loaded).toMatchObject({ done: true, done_reason: "load", message: { content: "" } });
+    const unloaded = await ollama.generate({ model: "demo-tiny:latest", prompt: "", keep_alive: 0, stream: false });
+    expect(unloaded).toMatchObject({ done: true, done_reason: "unload", response: "" });
+    expect((await ollama.ps()).models).toEqual([]);
+    await expect(ollama.generate({ model: "nope", prompt: "", keep_alive: 0 })).rejects.toMatchObject({ status_code: 404 });
+  });
+
   it("an unknown option is refused, naming it", async () => {
     await expect(ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "x" }], stream: false, options: { mirostat: 2 } })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/options\.mirostat/) });
     await expect(ollama.chat({ model: "demo-tiny", messages: [{ role: "user", content: "x" }], stream: false, think: true })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/^think/) });

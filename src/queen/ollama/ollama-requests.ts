@@ -5,6 +5,7 @@ import { Operation, type ChatMessage, type OperationOf } from "../../protocol/op
 import { narrate } from "../../narration/narrate.ts";
 import { planTools, renderCall, renderResult, withToolSystem, type ToolPlan } from "../tools/tool-calling.ts";
 import { DEFAULT_MAX_TOKENS } from "../infer-request.ts";
+import { parseKeepAlive } from "../../config/timeouts.ts";
 
 /** What Ollama clients send to /api/chat and /api/generate (Ollama's own field names). */
 const Options = z.record(z.string(), z.unknown());
@@ -49,6 +50,15 @@ export interface OllamaInfer {
   tools?: ToolPlan;
 }
 
+/**
+ * An empty prompt (or no messages) is how Ollama clients load a model, and, with keep_alive 0,
+ * unload it (`ollama stop`).
+ */
+export interface OllamaLoad {
+  load: string;
+  unload: boolean;
+}
+
 /** Ollama model names carry a tag; rbee ids have none, so `:latest` means the model itself. */
 export const modelIdOf = (name: string) => name.replace(/:latest$/, "");
 
@@ -67,9 +77,10 @@ function refuseThink(think: unknown): void {
   if (think === true || typeof think === "string") throw new RbeeError("UNSUPPORTED", "think is not supported: rbee does not separate a model's reasoning from its answer");
 }
 
-export function chatToInfer(body: unknown): OllamaInfer {
+export function chatToInfer(body: unknown): OllamaInfer | OllamaLoad {
   const req = parseOllama(ChatRequest, body);
   refuseThink(req.think);
+  if (!req.messages.length) return loadOf(req);
   const tools = (req.tools ?? []).map((t) => ({ name: t.function.name, description: t.function.description ?? undefined, parameters: t.function.parameters ?? {} }));
   const plan = planTools(tools, "auto");
   if (plan && formatOf(req.format) !== undefined) throw new RbeeError("UNSUPPORTED", "tools cannot be combined with format: the tool call already fixes the answer's shape");
@@ -77,15 +88,14 @@ export function chatToInfer(body: unknown): OllamaInfer {
   return build(req, { messages }, plan?.format, plan);
 }
 
-export function generateToInfer(body: unknown): OllamaInfer | { load: string } {
+export function generateToInfer(body: unknown): OllamaInfer | OllamaLoad {
   const req = parseOllama(GenerateRequest, body);
   refuseThink(req.think);
   if (req.images?.length) throw new RbeeError("UNSUPPORTED", "images is not supported: rbee runs text models");
   if (req.suffix) throw new RbeeError("UNSUPPORTED", "suffix (fill-in-the-middle) is not supported");
   if (req.template) throw new RbeeError("UNSUPPORTED", "template is not supported: the model's own chat template is used");
   if (req.context?.length) throw new RbeeError("UNSUPPORTED", "context is not supported: send the conversation to /api/chat");
-  // An empty prompt is how Ollama clients ask for a model to be loaded.
-  if (!req.prompt) return { load: modelIdOf(req.model) };
+  if (!req.prompt) return loadOf(req);
   const input = req.raw ? { prompt: req.prompt } : { messages: [...(req.system ? [{ role: "system" as const, content: req.system }] : []), { role: "user" as const, content: req.prompt }] };
   return build(req, input, undefined, undefined);
 }
@@ -119,6 +129,8 @@ function build(req: { model: string; stream?: boolean | null; format?: "json" | 
   if (!parsed.success) throw new RbeeError("INVALID_REQUEST", describeZodError(parsed.error).replace(/^max_tokens/, "options.num_predict"));
   return { op: parsed.data as OperationOf<"infer">, model, stream: req.stream !== false, ...(plan ? { tools: plan } : {}) };
 }
+
+const loadOf = (req: { model: string; keep_alive?: string | number | null }): OllamaLoad => ({ load: modelIdOf(req.model), unload: req.keep_alive != null && parseKeepAlive(req.keep_alive) === 0 });
 
 /** Ollama's keep_alive, passed on as is: the worker unloads that long after the request. */
 const keepAliveOf = (req: { keep_alive?: string | number | null }) => (req.keep_alive != null ? { keep_alive: req.keep_alive } : {});

@@ -8,6 +8,7 @@ import type { InferOutcome } from "../infer-job.ts";
 import { readToolAnswer } from "../tools/tool-calling.ts";
 import { chatToInfer, embedToOp, generateToInfer, modelIdOf, type OllamaInfer } from "./ollama-requests.ts";
 import { handlePull } from "./ollama-pull.ts";
+import { loadOrUnload } from "./ollama-load.ts";
 import { finalFields, ollamaCalls, OLLAMA_API_VERSION, showOf, tagOf } from "./ollama-shapes.ts";
 
 export interface OllamaDeps extends InferDeps {
@@ -58,15 +59,14 @@ export function ollamaRoutes(deps: OllamaDeps): Hono {
     if (!name) throw new RbeeError("INVALID_REQUEST", "give the model's name in `model`");
     return c.json(showOf(await model(c, name)));
   });
-  app.post("/api/chat", async (c) => answer(c, chatToInfer(await readJson(c)), "chat", deps));
-  app.post("/api/generate", async (c) => {
-    const req = generateToInfer(await readJson(c));
-    if ("load" in req) {
+  for (const [kind, toInfer] of [["chat", chatToInfer], ["generate", generateToInfer]] as const) {
+    app.post(`/api/${kind}`, async (c) => {
+      const req = toInfer(await readJson(c));
+      if (!("load" in req)) return answer(c, req, kind, deps);
       await model(c, req.load);
-      return c.json({ model: req.load, created_at: new Date().toISOString(), response: "", done: true, done_reason: "load" });
-    }
-    return answer(c, req, "generate", deps);
-  });
+      return loadOrUnload(c, req, kind, deps);
+    });
+  }
   app.post("/api/pull", async (c) => handlePull(c, await readJson(c), deps));
   app.post("/api/embed", async (c) => {
     const startedAt = Date.now();
