@@ -3,7 +3,7 @@
  * is built once from the llama.cpp that node-llama-cpp ships (bench/llama-server.ts), so both
  * sides run one llama.cpp commit. Every figure is printed as a ratio rbee / llama-server.
  *
- *   bun run build && bun bench/vs-llama-server.ts [--tokens 128] [--runs 5] [--dim 1024] [--layers 16]
+ *   bun run build && bun bench/vs-llama-server.ts [--tokens 128] [--runs 9] [--dim 1024] [--layers 16]
  *
  * Rows: single-stream decode through the queen at 1 and 2 threads (and the thread count rbee
  * picks by itself); 2 and 4 concurrent streams, aggregate (llama-server --parallel N); the second
@@ -23,7 +23,7 @@ import { freePort } from "../test/helpers/free-port.ts";
 const { values: args } = parseArgs({
   options: {
     tokens: { type: "string", default: "128" },
-    runs: { type: "string", default: "5" },
+    runs: { type: "string", default: "9" },
     dim: { type: "string", default: "1024" },
     layers: { type: "string", default: "16" },
   },
@@ -123,6 +123,17 @@ async function llamaServer(bin: string, model: string, threads: number, parallel
   return { url, pid: proc.pid, stop: async () => { proc.kill(); await proc.exited; } };
 }
 
+/**
+ * Waits until a queen does no start-up work, so that the runs measure decoding: its hive keeps a
+ * standby worker (engine started) for on-demand spawns, and one that is starting takes a core
+ * for a second or more. Written files (the model and rbee's copy of it, 220 MB each) are flushed
+ * first, so that their write-back does not run beside the first runs.
+ */
+async function settle(url: string): Promise<void> {
+  Bun.spawnSync(["sync"]);
+  for (let i = 0; i < 600 && ((await (await fetch(`${url}/v1/info`)).json()) as { standby_worker?: string }).standby_worker === "starting"; i++) await Bun.sleep(100);
+}
+
 /** A queen (embedded hive) with one worker of `slots` slots for the model, at `threads` threads (unset: rbee's own choice). */
 async function rbeeQueen(model: string, threads: number | undefined, slots: number, spawn = true) {
   const home = mkdtempSync(join(tmpdir(), "rbee-vs-"));
@@ -138,14 +149,15 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
   if (dl.exitCode !== 0) throw new Error(`model download: ${dl.stderr}`);
   const id = "bench";
   let workerPid = 0;
-  // A hive keeps a standby worker (engine started) for on-demand spawns: measure with it ready.
-  for (let i = 0; i < 600 && ((await (await fetch(`${url}/v1/info`)).json()) as { standby_worker?: string }).standby_worker === "starting"; i++) await Bun.sleep(100);
+  await settle(url);
   if (spawn) {
     const w = run(["worker", "spawn", "--model", id, "--slots", String(slots), "--json"]);
     if (w.exitCode !== 0) throw new Error(`worker spawn: ${w.stderr}`);
     const lines = w.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { kind?: string; result?: { pid: number } });
     workerPid = lines.find((l) => l.kind === "result")?.result?.pid ?? 0;
     if (!workerPid) throw new Error(`worker spawn: no pid in ${w.stdout}`);
+    // The spawn took the standby worker: the hive starts another, which is start-up work, not decoding.
+    await settle(url);
   }
   return { url, id, pid: proc.pid, workerPid: () => workerPid, home, stop: async () => { proc.kill(); await proc.exited; rmSync(home, { recursive: true, force: true }); } };
 }
