@@ -79,13 +79,19 @@ describe("the Ollama API on the queen's port, through the official ollama client
   });
 
   it("an empty request loads the model; keep_alive 0 unloads it (ollama stop), and ps lists it no more", async () => {
-    await ollama.generate({ model: "demo-tiny", prompt: "Hi", stream: false, options: { num_predict: 2 } });
-    expect((await ollama.ps()).models.map((m) => m.name)).toEqual(["demo-tiny"]);
-    const loaded = await ollama.chat({ model: "demo-tiny", messages: [], stream: false });
+    const unload = async () => {
+      const unloaded = await ollama.generate({ model: "demo-tiny:latest", prompt: "", keep_alive: 0, stream: false });
+      expect(unloaded).toMatchObject({ done: true, done_reason: "unload", response: "" });
+      expect((await ollama.ps()).models).toEqual([]);
+    };
+    await unload();
+    const loaded = await ollama.chat({ model: "demo-tiny", messages: [], keep_alive: -1, stream: false });
     expect(loaded).toMatchObject({ done: true, done_reason: "load", message: { content: "" } });
-    const unloaded = await ollama.generate({ model: "demo-tiny:latest", prompt: "", keep_alive: 0, stream: false });
-    expect(unloaded).toMatchObject({ done: true, done_reason: "unload", response: "" });
-    expect((await ollama.ps()).models).toEqual([]);
+    const [running] = (await ollama.ps()).models;
+    expect(running?.name).toBe("demo-tiny");
+    // Kept for good: ps says a day from now.
+    expect(new Date(running!.expires_at).getTime() - Date.now()).toBeGreaterThan(3600_000);
+    await unload();
     await expect(ollama.generate({ model: "nope", prompt: "", keep_alive: 0 })).rejects.toMatchObject({ status_code: 404 });
   });
 

@@ -57,6 +57,7 @@ export interface OllamaInfer {
 export interface OllamaLoad {
   load: string;
   unload: boolean;
+  keepAlive?: string | number;
 }
 
 /** Ollama model names carry a tag; rbee ids have none, so `:latest` means the model itself. */
@@ -130,7 +131,11 @@ function build(req: { model: string; stream?: boolean | null; format?: "json" | 
   return { op: parsed.data as OperationOf<"infer">, model, stream: req.stream !== false, ...(plan ? { tools: plan } : {}) };
 }
 
-const loadOf = (req: { model: string; keep_alive?: string | number | null }): OllamaLoad => ({ load: modelIdOf(req.model), unload: req.keep_alive != null && parseKeepAlive(req.keep_alive) === 0 });
+const loadOf = (req: { model: string; keep_alive?: string | number | null }): OllamaLoad => ({
+  load: modelIdOf(req.model),
+  unload: req.keep_alive != null && parseKeepAlive(req.keep_alive) === 0,
+  ...(req.keep_alive != null ? { keepAlive: req.keep_alive } : {}),
+});
 
 /** Ollama's keep_alive, passed on as is: the worker unloads that long after the request. */
 const keepAliveOf = (req: { keep_alive?: string | number | null }) => (req.keep_alive != null ? { keep_alive: req.keep_alive } : {});
