@@ -2,6 +2,9 @@
  * rbee against llama-server on the same GGUF, the same threads, interleaved runs. llama-server
  * is built once from the llama.cpp that node-llama-cpp ships (bench/llama-server.ts), so both
  * sides run one llama.cpp commit. Every figure is printed as a ratio rbee / llama-server.
+ * llama-server maps the very file rbee's worker maps (rbee's copy in its model store): on this
+ * machine two byte-identical copies of the bench model decoded up to 10 % apart (llama-server
+ * spent 25.0 vs 31.1 ms of CPU per token on two copies at 1 thread), by where their cached pages lay.
  *
  *   bun run build && bun bench/vs-llama-server.ts [--tokens 128] [--runs 9] [--dim 1024] [--layers 16]
  *
@@ -148,6 +151,7 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
   const dl = run(["model", "download", model]);
   if (dl.exitCode !== 0) throw new Error(`model download: ${dl.stderr}`);
   const id = "bench";
+  const { path: modelPath } = JSON.parse(run(["model", "get", id, "--json"]).stdout.toString()) as { path: string };
   let workerPid = 0;
   await settle(url);
   if (spawn) {
@@ -159,7 +163,7 @@ async function rbeeQueen(model: string, threads: number | undefined, slots: numb
     // The spawn took the standby worker: the hive starts another, which is start-up work, not decoding.
     await settle(url);
   }
-  return { url, id, pid: proc.pid, workerPid: () => workerPid, home, stop: async () => { proc.kill(); await proc.exited; rmSync(home, { recursive: true, force: true }); } };
+  return { url, id, modelPath, pid: proc.pid, workerPid: () => workerPid, home, stop: async () => { proc.kill(); await proc.exited; rmSync(home, { recursive: true, force: true }); } };
 }
 
 const rows: [string, string, string, string, string][] = [];
@@ -190,8 +194,8 @@ try {
 
   // Single stream at 1 and 2 threads, and rbee's own choice.
   for (const threads of [1, 2, undefined]) {
-    const peer = await llamaServer(server, model, threads ?? 2, 1);
     const ours = await rbeeQueen(model, threads, 1);
+    const peer = await llamaServer(server, ours.modelPath, threads ?? 2, 1);
     await complete(peer.url, { prompt: PROMPT, seed: 99 });
     await complete(ours.url, { model: ours.id, prompt: PROMPT, seed: 99 });
     const a: number[] = [];
@@ -210,8 +214,8 @@ try {
 
   // 2 and 4 concurrent streams.
   for (const n of [2, 4]) {
-    const peer = await llamaServer(server, model, 2, n);
     const ours = await rbeeQueen(model, undefined, n);
+    const peer = await llamaServer(server, ours.modelPath, 2, n);
     await aggregate(peer.url, n, 90);
     await aggregate(ours.url, n, 90, { model: ours.id });
     const a: number[] = [];
@@ -227,8 +231,8 @@ try {
   // Second turn of a conversation: the first turn's prompt and answer, plus a new message.
   {
     const history = Array.from({ length: 40 }, (_, i) => `${PROMPT} (line ${i})`).join("\n");
-    const peer = await llamaServer(server, model, 2, 1);
     const ours = await rbeeQueen(model, undefined, 1);
+    const peer = await llamaServer(server, ours.modelPath, 2, 1);
     const a: number[] = [];
     const b: number[] = [];
     for (let r = 0; r < RUNS; r++) {
