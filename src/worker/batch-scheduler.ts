@@ -1,7 +1,7 @@
 import type { LlamaContext, LlamaModel, Token } from "node-llama-cpp";
 import { StopMatcher, TokenText } from "./text-stream.ts";
 import type { TokenLogprob } from "../protocol/events.ts";
-import { DEFAULT_LAST_N, logprobOf, samplerOptions, sharedPrefix, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo } from "./generation.ts";
+import { DEFAULT_LAST_N, logprobOf, optionsVary, samplerOptions, sharedPrefix, type FinishReason, type GenerationRequest, type GenerationResult, type NextInfo, type SamplerOptions } from "./generation.ts";
 import { ContextBatch, type BatchEntry, type Sampler, type Slot, type StepOutcome } from "./context-batch.ts";
 
 interface Job {
@@ -15,6 +15,8 @@ interface Job {
   next: Token[];
   /** The last tokens seen (prompt, then output), for the penalties. */
   recent: Token[];
+  /** The sampler's options for every token, when they do not change (see optionsVary). */
+  options?: SamplerOptions;
   /** Log-probabilities of the tokens whose text has not gone out yet. */
   logprobs: TokenLogprob[];
   generated: number;
@@ -186,6 +188,7 @@ export class BatchScheduler {
         stops: new StopMatcher(req.stop),
         next: req.tokens.slice(cached),
         recent: req.tokens.slice(req.tokens.length - (req.sampling.lastN ?? DEFAULT_LAST_N)),
+        options: optionsVary(req) ? undefined : samplerOptions(req, []),
         logprobs: [],
         generated: 0,
       });
@@ -205,7 +208,7 @@ export class BatchScheduler {
       if (n <= 0) break;
       room -= n;
       const whole = n === job.next.length;
-      const sample = whole ? { sampler: job.sampler, options: samplerOptions(job.req, job.recent), report: reportOf(job.req) } : undefined;
+      const sample = whole ? { sampler: job.sampler, options: job.options ?? samplerOptions(job.req, job.recent), report: reportOf(job.req) } : undefined;
       out.push([job, { slot: job.slot, tokens: job.next.slice(0, n), sample }]);
       this.inStep.add(job);
     }

@@ -58,6 +58,8 @@ export class ContextBatch {
   readonly sampler: () => Sampler;
   private readonly ctx: AddonContext;
   private readonly resolveConfig: (options: SamplerOptions) => object;
+  /** The options each sampler was last configured with. */
+  private readonly applied = new WeakMap<Sampler, SamplerOptions>();
   /** The attention window of a sliding-window model (0: none): its cache drops what lies behind. */
   private readonly window: number;
 
@@ -113,7 +115,12 @@ export class ContextBatch {
   }
 
   private async sample(batchLogitIndex: number, { sampler, options, report }: NonNullable<BatchEntry["sample"]>): Promise<StepOutcome> {
-    sampler.applyConfig(this.resolveConfig(options));
+    // Configured again only for other options: translating them and the native call took 0.08 ms
+    // of the 0.3-0.4 ms between two decodes, measured in process at 1 thread.
+    if (this.applied.get(sampler) !== options) {
+      sampler.applyConfig(this.resolveConfig(options));
+      this.applied.set(sampler, options);
+    }
     if (!report) return { token: tokenOf((await this.ctx.sampleToken(batchLogitIndex, sampler)) as Token | -1) };
     const [token, probabilities, confidence] = (await this.ctx.sampleToken(batchLogitIndex, sampler, report.probabilities, true)) as Exclude<SampleResult, number>;
     return { token: tokenOf(token), confidence, probabilities: probabilities && pairs(probabilities) };

@@ -61,6 +61,13 @@ export function samplerOptions(req: GenerationRequest, recent: Token[]): Sampler
   return { temperature, topP, topK, minP, seed, ...(repeatPenalty ? { repeatPenalty } : {}), ...(req.grammar ? { grammarEvaluationState: req.grammar } : {}) };
 }
 
+/**
+ * Whether a request's sampler options change from token to token: the penalties look at the
+ * latest tokens, and a grammar is given again each time. Otherwise one options object serves
+ * the whole generation, and its sampler is configured once.
+ */
+export const optionsVary = (req: GenerationRequest): boolean => req.grammar !== undefined || penalty(req.sampling, []) !== undefined;
+
 /** node-llama-cpp's penalty options for this step, when the request asked for any. */
 function penalty(sampling: Sampling, recent: Token[]) {
   const { repeatPenalty, presencePenalty, frequencyPenalty, lastN = DEFAULT_LAST_N } = sampling;

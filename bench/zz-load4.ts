@@ -1,0 +1,22 @@
+// keeps N streams running against a queen until killed; prints pids
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readSse } from "../src/keeper/sse-reader.ts";
+import { freePort } from "../test/helpers/free-port.ts";
+const BIN = "/work/main/dist/rbee", N = Number(process.env.STREAMS ?? 4);
+const home = mkdtempSync(join(tmpdir(), "load4-"));
+const port = await freePort();
+const env = { ...process.env, RBEE_HOME: home, RBEE_API_TOKEN: "" };
+const q = Bun.spawn([BIN, "serve", "--port", String(port), "--worker-slots", String(N)], { env, stdout: "ignore", stderr: "ignore" });
+const url = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 600 && !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) await Bun.sleep(50);
+const run = (argv: string[]) => Bun.spawnSync([BIN, ...argv, "--queen-url", url], { env, stdout: "pipe", stderr: "pipe" });
+run(["model", "download", "/tmp/exp/trace.gguf"]);
+const w = run(["worker", "spawn", "--model", "trace", "--slots", String(N), "--json"]);
+const wpid = w.stdout.toString().trim().split("\n").map((l) => JSON.parse(l)).find((l: any) => l.kind === "result").result.pid;
+console.log(`queen ${q.pid} worker ${wpid}`);
+let n = 0;
+const loop = async (i: number) => { for (;;) { const res = await fetch(`${url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "trace", prompt: "the bees " + i, max_tokens: 128, temperature: 0.8, seed: n++, stream: true }) }); for await (const m of readSse(res.body!)) if (m.data === "[DONE]") break; } };
+for (let i = 0; i < N; i++) void loop(i);
+process.on("SIGTERM", () => { q.kill(); process.exit(0); });
